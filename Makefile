@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PORT ?= 5000
+BIN = $(VENV)/bin
+export FLASK_APP = wsgi
+
+.PHONY: run test install worker beat bench
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip > $(VENV)/pip.log 2>&1 || (tail -30 $(VENV)/pip.log; exit 1)
+	$(BIN)/pip install -r requirements-dev.txt >> $(VENV)/pip.log 2>&1 || (tail -30 $(VENV)/pip.log; exit 1)
+	touch $@
+
+install: $(BIN)/.installed
+
+# Embedded mode: SQLite under instance/, Celery eager, demo accounts (see README).
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+worker: install
+	$(BIN)/celery -A tasks.celery_app worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A tasks.celery_app beat --loglevel=INFO
+
+bench: install
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,0 +1,115 @@
+"""The Shropshire community safety portal: create_app() builds it."""
+import os
+
+from flask import Flask, render_template
+
+from .config import DEV_SECRET_KEY, ROOT, Config
+
+# Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
+FEATURES = ("public", "people", "places", "partners", "plan")
+
+
+def create_app(config=None):
+    """Build the Flask app. ``config`` is a Config instance (TestConfig in tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config or Config())
+    os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives here
+    refuse_unsafe_production(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_hooks(app)
+    register_error_handlers(app)
+    return app
+
+
+def refuse_unsafe_production(app):
+    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in ("", None, DEV_SECRET_KEY):
+        raise RuntimeError("SECRET_KEY must be set to a long random value in production (PORTAL_ENV=production).")
+
+
+def register_extensions(app):
+    from . import schema  # noqa: F401  (every table, for migrations)
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "people.login"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from .people.services import load_user
+
+    login_manager.user_loader(load_user)
+
+    from tasks import celery_init_app
+
+    celery_init_app(app)
+
+
+def register_blueprints(app):
+    from importlib import import_module
+
+    for feature in FEATURES:
+        app.register_blueprint(import_module(f".{feature}.views", __name__).bp)
+
+
+def register_commands(app):
+    from .cli import register
+
+    register(app)
+
+
+def register_hooks(app):
+    from .access import enforce_access
+    from .navigation import nav_items
+
+    app.before_request(enforce_access)
+
+    @app.context_processor
+    def inject_navigation():
+        return {"nav_items": nav_items()}
+
+    @app.after_request
+    def security_headers(response):
+        # Everything the pages load is served from our own origin (no CDN).
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def register_error_handlers(app):
+    from flask_wtf.csrf import CSRFError
+
+    def page(template, status):
+        def handler(error):
+            return render_template(template, error=error), status
+
+        return handler
+
+    for status in (403, 404, 429, 500):
+        app.register_error_handler(status, page(f"errors/{status}.html", status))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return render_template("errors/400.html", error=error,
+                               message="This form has expired or was not sent by this site. "
+                                       "Go back, reload the page and try again."), 400

@@ -1,0 +1,178 @@
+"""Concerns residents raise (PACT meetings, survey, referrals) and their lifecycle.
+
+Public fields: ``you_said``, ``we_did``, their dates, category and locality.
+Everything else (internal notes, exact point, street, who logged it) is
+private and must never reach a public page or API.
+"""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..models import TimestampMixin, utcnow
+from ..partners.models import Organisation
+from ..places.models import Locality
+
+GROUPS = ("Vehicle", "Youth", "ASB", "Environment", "Crime", "Drugs & alcohol")
+SOURCES = ("pact", "survey", "partner_referral", "resident_contact")
+SOURCE_LABELS = {"pact": "PACT meeting", "survey": "Community Survey",
+                 "partner_referral": "Partner referral", "resident_contact": "Resident contact"}
+
+NEW, ACCEPTED, IN_PROGRESS, RESPONDED, CLOSED, NO_FURTHER_ACTION = (
+    "new", "accepted", "in_progress", "responded", "closed", "no_further_action")
+STATUSES = (NEW, ACCEPTED, IN_PROGRESS, RESPONDED, CLOSED, NO_FURTHER_ACTION)
+STATUS_LABELS = {NEW: "New", ACCEPTED: "Accepted for tasking", IN_PROGRESS: "Action in progress",
+                 RESPONDED: "Responded", CLOSED: "Closed", NO_FURTHER_ACTION: "No further action"}
+OPEN_STATUSES = (NEW, ACCEPTED, IN_PROGRESS)
+# Which status may follow which: the lifecycle in one table.
+TRANSITIONS = {
+    NEW: {ACCEPTED, IN_PROGRESS, RESPONDED, NO_FURTHER_ACTION},
+    ACCEPTED: {IN_PROGRESS, RESPONDED, NO_FURTHER_ACTION},
+    IN_PROGRESS: {RESPONDED, NO_FURTHER_ACTION},
+    RESPONDED: {CLOSED, IN_PROGRESS},
+    CLOSED: set(),
+    NO_FURTHER_ACTION: {ACCEPTED},
+}
+
+pact_meeting_partners = Table(
+    "pact_meeting_partners",
+    db.metadata,
+    Column("pact_meeting_id", ForeignKey("pact_meetings.id"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id"), primary_key=True),
+)
+
+
+class ConcernCategory(db.Model):
+    __tablename__ = "concern_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self):
+        return f"<ConcernCategory {self.name}>"
+
+
+class PactMeeting(TimestampMixin, db.Model):
+    __tablename__ = "pact_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("localities.id"), index=True)
+    held_on: Mapped[date] = mapped_column(index=True)
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    attendance: Mapped[int] = mapped_column(default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")  # internal
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    next_meeting_on: Mapped[Optional[date]]
+    next_meeting_venue: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+    locality: Mapped[Locality] = relationship()
+    partners: Mapped[list[Organisation]] = relationship(secondary=pact_meeting_partners,
+                                                        order_by=Organisation.name)
+    concerns: Mapped[list["Concern"]] = relationship(back_populates="pact_meeting", order_by="Concern.id")
+
+
+class Concern(TimestampMixin, db.Model):
+    __tablename__ = "concerns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("localities.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("concern_categories.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20), default="pact")
+    pact_meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("pact_meetings.id"), index=True)
+    raised_on: Mapped[date] = mapped_column(index=True)
+    you_said: Mapped[str] = mapped_column(Text)  # public
+    internal_notes: Mapped[str] = mapped_column(Text, default="")  # private
+    street: Mapped[str] = mapped_column(String(200), default="")  # private
+    lat: Mapped[Optional[float]]  # private: exact point, generalised before publishing
+    lon: Mapped[Optional[float]]
+    raised_count: Mapped[int] = mapped_column(default=1)
+    # A repeat concern is linked to the open one it repeats (whose count it raised).
+    repeat_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("concerns.id"), index=True)
+    is_priority: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20), default=NEW, index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    we_did: Mapped[str] = mapped_column(Text, default="")  # public once published
+    responded_on: Mapped[Optional[date]]
+    published: Mapped[bool] = mapped_column(default=False, index=True)
+    published_at: Mapped[Optional[datetime]]
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    locality: Mapped[Locality] = relationship()
+    category: Mapped[ConcernCategory] = relationship()
+    pact_meeting: Mapped[Optional[PactMeeting]] = relationship(back_populates="concerns")
+    events: Mapped[list["ConcernEvent"]] = relationship(back_populates="concern", order_by="ConcernEvent.id",
+                                                        cascade="all, delete-orphan")
+
+    repeat_of: Mapped[Optional["Concern"]] = relationship(remote_side=[id])
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def source_label(self):
+        return SOURCE_LABELS.get(self.source, self.source)
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+
+class ConcernEvent(db.Model):
+    """Audit trail: who changed what on a concern, and when."""
+
+    __tablename__ = "concern_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concerns.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # created, status, repeat, edited, published
+    from_status: Mapped[Optional[str]] = mapped_column(String(20))
+    to_status: Mapped[Optional[str]] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    concern: Mapped[Concern] = relationship(back_populates="events")
+    by = relationship("User")
+
+
+class SurveyResult(db.Model):
+    """One ranked topic of a Community Survey for an area and period."""
+
+    __tablename__ = "survey_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey: Mapped[str] = mapped_column(String(160))
+    period: Mapped[str] = mapped_column(String(10), index=True)  # 2009 or 2009-Q1
+    locality_id: Mapped[int] = mapped_column(ForeignKey("localities.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[int]
+    percentage: Mapped[Optional[float]]
+    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("concern_categories.id"))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    locality: Mapped[Locality] = relationship()
+    category: Mapped[Optional[ConcernCategory]] = relationship()
+
+    __table_args__ = (db.UniqueConstraint("survey", "period", "locality_id", "topic", name="uq_survey_results_row"),)
+
+
+class SurveyTopic(db.Model):
+    """Which concern category a survey topic corresponds to (for side-by-side reports)."""
+
+    __tablename__ = "survey_topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("concern_categories.id"))
+
+    category: Mapped[ConcernCategory] = relationship()

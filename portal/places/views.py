@@ -1,0 +1,48 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..access import ADMIN, allow
+from ..errors import PortalError
+from ..extensions import db
+from ..forms import show_error
+from . import services
+from .forms import LocalityForm
+from .models import Locality
+
+bp = Blueprint("places", __name__, url_prefix="/admin/localities")
+
+
+@bp.route("/")
+@allow(ADMIN)
+def index():
+    return render_template("places/index.html", rows=services.tree())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:locality_id>", methods=["GET", "POST"])
+@allow(ADMIN)
+def edit(locality_id=None):
+    loc = db.get_or_404(Locality, locality_id) if locality_id else None
+    form = LocalityForm(obj=loc if request.method == "GET" else None)
+    form.parent.choices = [("", "None (the county)")] + [
+        (str(l.id), f"{'— ' * depth}{l.name} ({l.level_label})") for depth, l in services.tree()
+        if l.level != "ward" and l is not loc]
+    if request.method == "GET" and loc is not None:
+        form.parent.data = str(loc.parent_id or "")
+        form.aliases.data = ", ".join(loc.aliases or [])
+    if form.validate_on_submit():
+        parent = db.session.get(Locality, int(form.parent.data)) if form.parent.data else None
+        try:
+            saved = services.save_locality(
+                loc, key=form.key.data, name=form.name.data, level=form.level.data, parent=parent,
+                population=form.population.data, population_source=form.population_source.data,
+                population_estimated=form.population_estimated.data,
+                aliases=[a.strip() for a in (form.aliases.data or "").split(",") if a.strip()],
+                active=form.active.data)
+        except PortalError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"Saved {saved.name}.", "success")
+            return redirect(url_for("places.index"))
+    status = 400 if form.errors else 200
+    return render_template("places/form.html", form=form, locality=loc), status

@@ -1,0 +1,6 @@
+"""Import every model module so the metadata (migrations, create_all, integrity counts) sees all tables."""
+from .concerns import models as concerns  # noqa: F401
+from .partners import models as partners  # noqa: F401
+from .people import models as people  # noqa: F401
+from .places import models as places  # noqa: F401
+from .plan import models as plan  # noqa: F401

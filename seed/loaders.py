@@ -1,0 +1,201 @@
+"""Idempotent loaders: each row is matched on its natural key and updated, never duplicated.
+
+Loaders flush; the caller commits (flask seed, the seed task, tests).
+"""
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from portal.concerns.models import ConcernCategory
+from portal.extensions import db
+from portal.partners.models import Organisation
+from portal.people.models import User
+from portal.places.models import Locality, LocalityLsoa
+from portal.plan.models import ActionPartner, Action, DeliveryPlan, IndicatorDefinition, Theme
+
+DEMO_PASSWORD = "shropshire-demo-2010"
+DEMO_USERS = (
+    # email, name, role, organisation, area keys
+    ("admin@demo.shropshire-csp.example.org", "Alex Admin", "admin", "Shropshire Council", ()),
+    ("officer@demo.shropshire-csp.example.org", "PC Olivia Officer", "officer", "West Mercia Police", ("north",)),
+    ("partner@demo.shropshire-csp.example.org", "Pat Partner", "partner", "Registered Social Landlords", ()),
+    ("analyst@demo.shropshire-csp.example.org", "Ann Analyst", "analyst", "Shropshire Council", ()),
+)
+
+
+def _get_or_new(model, **key):
+    obj = db.session.execute(select(model).filter_by(**key)).scalar_one_or_none()
+    if obj is None:
+        obj = model(**key)
+        db.session.add(obj)
+        return obj, True
+    return obj, False
+
+
+def load_localities(seed_dir):
+    doc = json.loads((Path(seed_dir) / "localities.json").read_text(encoding="utf-8"))
+    boundaries = _ward_boundaries(seed_dir)
+    by_key, created = {}, 0
+    for row in doc["localities"]:
+        loc, new = _get_or_new(Locality, key=row["key"])
+        created += new
+        loc.name = row["name"]
+        loc.level = row["level"]
+        loc.parent = by_key.get(row["parent"]) if row.get("parent") else None
+        loc.population = row.get("population")
+        loc.population_source = row.get("population_source")
+        loc.population_estimated = bool(row.get("population_estimated", True))
+        if row.get("centre"):
+            loc.centre_lat, loc.centre_lon = row["centre"]
+        loc.ward_code = row.get("ward_code")
+        loc.aliases = list(row.get("aliases") or [])
+        if loc.ward_code and loc.ward_code in boundaries:
+            loc.boundary = boundaries[loc.ward_code]
+        wanted = set(row.get("lsoa_codes") or [])
+        have = {link.lsoa_code: link for link in loc.lsoas}
+        for code in set(have) - wanted:
+            loc.lsoas.remove(have[code])
+        for code in sorted(wanted - set(have)):
+            loc.lsoas.append(LocalityLsoa(lsoa_code=code))
+        by_key[row["key"]] = loc
+    db.session.flush()
+    return created
+
+
+def _ward_boundaries(seed_dir):
+    path = Path(seed_dir) / "boundaries" / "ukgeojson_wards_by_lad_E06000051.geojson"
+    if not path.exists():
+        return {}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {f["properties"]["WD13CD"]: f["geometry"] for f in doc["features"]}
+
+
+def load_partners(seed_dir):
+    created = 0
+    with open(Path(seed_dir) / "partners.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            org, new = _get_or_new(Organisation, name=row["name"].strip())
+            created += new
+            org.short_name = (row.get("short_name") or "").strip()
+            org.kind = (row.get("kind") or "other").strip()
+            org.aliases = [a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()]
+    db.session.flush()
+    return created
+
+
+def load_categories(seed_dir):
+    created = 0
+    with open(Path(seed_dir) / "concern_categories.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            cat, new = _get_or_new(ConcernCategory, name=row["name"].strip())
+            created += new
+            cat.group = row["group"].strip()
+    db.session.flush()
+    return created
+
+
+def load_plan(seed_dir):
+    doc = json.loads((Path(seed_dir) / "delivery_plan_2010_11.json").read_text(encoding="utf-8"))
+    orgs = {o.name: o for o in db.session.execute(select(Organisation)).scalars()}
+    plan, created = _get_or_new(DeliveryPlan, year=doc["year"])
+    plan.title, plan.source = doc["title"], doc.get("source", "")
+    for t in doc["themes"]:
+        theme = next((x for x in plan.themes if x.name == t["name"]), None)
+        if theme is None:
+            theme = Theme(name=t["name"])
+            plan.themes.append(theme)
+            created += 1
+        theme.position = t.get("position", 0)
+        for a in t["actions"]:
+            action = next((x for x in theme.actions if x.title == a["title"]), None)
+            if action is None:
+                action = Action(title=a["title"])
+                theme.actions.append(action)
+                created += 1
+            action.title_derived = bool(a.get("title_derived"))
+            action.position = a.get("position", 0)
+            action.outcome = a.get("outcome", "")
+            action.monitoring = a.get("monitoring", "")
+            action.frequency = a.get("frequency", "monthly")
+            action.delivery_frameworks = list(a.get("delivery_frameworks") or [])
+            action.ni_codes = list(a.get("ni_codes") or [])
+            links = []
+            for role in ("lead", "supporting"):
+                for pos, name in enumerate(a.get(f"{role}_partners") or []):
+                    if name not in orgs:
+                        raise ValueError(f"delivery_plan_2010_11.json: action '{a['title']}' names "
+                                         f"unknown partner '{name}' (not in partners.csv)")
+                    links.append((orgs[name].id, role, pos))
+            current = {(l.organisation_id, l.role): l for l in action.partner_links}
+            for key in set(current) - {(o, r) for o, r, _ in links}:
+                action.partner_links.remove(current[key])
+            for org_id, role, pos in links:
+                link = current.get((org_id, role))
+                if link is None:
+                    action.partner_links.append(ActionPartner(organisation_id=org_id, role=role, position=pos))
+                else:
+                    link.position = pos
+            db.session.flush()
+            for ind in a.get("indicators") or []:
+                created += _load_indicator(ind, action)
+    for ind in doc.get("portal_indicators") or []:
+        created += _load_indicator(ind, None)
+    db.session.flush()
+    return created
+
+
+def _load_indicator(row, action):
+    ind, new = _get_or_new(IndicatorDefinition, code=row["code"])
+    ind.action = action
+    ind.ni_code = row.get("ni_code")
+    ind.name = row["name"]
+    ind.unit = row["unit"]
+    ind.polarity = row["polarity"]
+    ind.baseline = row.get("baseline")
+    ind.baseline_label = row.get("baseline_label")
+    ind.target = row.get("target")
+    ind.target_date = date.fromisoformat(row["target_date"]) if row.get("target_date") else None
+    ind.frequency = row.get("frequency") or (action.frequency if action else "monthly")
+    ind.source = row["source"]
+    ind.crime_types = list(row.get("crime_types") or [])
+    ind.amber_tolerance = row.get("amber_tolerance") if row.get("amber_tolerance") is not None else 5.0
+    ind.notes = row.get("notes") or ""
+    return int(new)
+
+
+def load_demo_users():
+    created = 0
+    orgs = {o.name: o for o in db.session.execute(select(Organisation)).scalars()}
+    areas = {l.key: l for l in db.session.execute(select(Locality).where(Locality.level == "area")).scalars()}
+    for email, name, role, org_name, area_keys in DEMO_USERS:
+        user, new = _get_or_new(User, email=email)
+        created += new
+        if new:
+            user.display_name, user.role = name, role
+            user.organisation = orgs.get(org_name)
+            user.areas = [areas[k] for k in area_keys if k in areas]
+            user.set_password(DEMO_PASSWORD)
+    db.session.flush()
+    return created
+
+
+# Feature packages add their own seed steps here (name, function(seed_dir)).
+EXTRA_LOADERS = []
+
+
+def load_all(seed_dir, demo_accounts=False):
+    """Load every seed file in dependency order; returns {step: rows created}."""
+    created = {
+        "localities": load_localities(seed_dir),
+        "partners": load_partners(seed_dir),
+        "concern_categories": load_categories(seed_dir),
+        "delivery_plan": load_plan(seed_dir),
+    }
+    if demo_accounts:
+        created["demo_users"] = load_demo_users()
+    for name, loader in EXTRA_LOADERS:
+        created[name] = loader(seed_dir)
+    return created

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from portal.maintenance import count_rows, load_seed
+
+
+@shared_task(name="maintenance.count_rows")
+def count_rows_task():
+    """How many rows each table holds: the data integrity check."""
+    return count_rows()
+
+
+@shared_task(name="maintenance.load_seed")
+def load_seed_task():
+    """Load or refresh the seed data; returns what was created per table."""
+    return load_seed()
