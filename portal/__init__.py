@@ -6,7 +6,7 @@ from flask import Flask, render_template
 from .config import DEV_SECRET_KEY, ROOT, Config
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
-FEATURES = ("public", "people", "places", "partners", "plan")
+FEATURES = ("public", "people", "places", "partners", "plan", "concerns")
 
 
 def create_app(config=None):
@@ -75,6 +75,10 @@ def register_hooks(app):
 
     app.before_request(enforce_access)
 
+    from .forms import error_items
+
+    app.jinja_env.globals["form_error_items"] = error_items
+
     @app.context_processor
     def inject_navigation():
         return {"nav_items": nav_items()}
@@ -105,8 +109,17 @@ def register_error_handlers(app):
 
         return handler
 
-    for status in (403, 404, 429, 500):
+    for status in (404, 429, 500):
         app.register_error_handler(status, page(f"errors/{status}.html", status))
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        from flask import g
+
+        response = app.make_response((render_template("errors/403.html", error=error), 403))
+        # Says whether the role was refused or just this record (tests/test_access.py relies on it).
+        response.headers["X-Access-Refused"] = g.get("access_refused", "role")
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

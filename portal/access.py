@@ -6,7 +6,7 @@ tests/test_access.py walks every URL rule to prove each statement holds.
 """
 from functools import wraps
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
 ADMIN = "admin"
@@ -75,6 +75,7 @@ def enforce_access():
 
         return login_manager.unauthorized()
     if not may(current_user, rule):
+        g.access_refused = "role"
         abort(403)
     return None
 
@@ -82,4 +83,5 @@ def enforce_access():
 def require(condition):
     """Object-level checks inside services/views: 403 unless condition holds."""
     if not condition:
+        g.access_refused = "record"  # the role may use the page, but not for this record
         abort(403)

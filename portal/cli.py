@@ -10,12 +10,14 @@ from .errors import PortalError
 from .extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
+survey_cli = AppGroup("survey", help="Community Survey results.")
 
 
 def register(app):
     app.cli.add_command(seed_command)
     app.cli.add_command(integrity_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(survey_cli)
 
 
 @click.command("seed")
@@ -70,3 +72,26 @@ def create_user(email, display_name, role, organisation, area_keys):
         raise click.ClickException(f"{error.field}: {error.message}" if error.field else error.message)
     click.echo(f"Created {user.email} ({user.role}).")
     current_app.logger.info("user %s created from the CLI", user.email)
+
+
+@survey_cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def import_survey(paths):
+    """Import survey CSV files (survey,period,area,topic,rank,percentage). A bad file is refused whole."""
+    from pathlib import Path
+
+    from .concerns.survey import import_results
+    from .errors import ImportRejected
+
+    failed = False
+    for path in paths:
+        try:
+            result = import_results(Path(path).name, Path(path).read_bytes())
+        except ImportRejected as error:
+            failed = True
+            click.echo(f"Refused, nothing imported: {error.message}", err=True)
+        else:
+            click.echo(f"{result.file}: {result.rows} results for {', '.join(result.periods)}"
+                       + (f" (replaced {result.replaced})" if result.replaced else ""))
+    if failed:
+        raise SystemExit(1)

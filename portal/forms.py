@@ -12,9 +12,27 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def find_field(form, name):
+    """The field a name like "email" or "concerns-2-locality" (a row of a FieldList) points at."""
+    if not name:
+        return None
+    if name in form._fields:
+        return form._fields[name]
+    head, _, rest = name.partition("-")
+    field = form._fields.get(head)
+    if field is None or not rest:
+        return None
+    index, _, rest = rest.partition("-")
+    try:
+        entry = field.entries[int(index)]
+    except (AttributeError, ValueError, IndexError):
+        return None
+    return find_field(entry.form, rest) if rest and hasattr(entry, "form") else entry
+
+
 def show_error(form, error: PortalError):
     """Attach a service's refusal to the form field it names (or to the whole form)."""
-    field = getattr(form, error.field, None) if error.field else None
+    field = find_field(form, error.field)
     if field is not None:
         field.errors = list(field.errors) + [error.message]
     else:
@@ -29,3 +47,20 @@ def page_number():
     if page < 1:
         abort(404)
     return page
+
+
+def error_items(form):
+    """(field id, message) for every error of a form, rows of FieldLists included: the error summary's links."""
+    items = [(None, message) for message in form.form_errors]
+    for field in form:
+        if hasattr(field, "entries"):  # FieldList: errors live on each row's fields
+            for entry in field.entries:
+                if hasattr(entry, "form"):
+                    items.extend((fid, msg) for fid, msg in error_items(entry.form) if fid)
+                else:
+                    items.extend((entry.id, m) for m in entry.errors if isinstance(m, str))
+        elif hasattr(field, "form") and field.type == "FormField":
+            items.extend(error_items(field.form))
+        else:
+            items.extend((field.id, m) for m in field.errors if isinstance(m, str))
+    return items

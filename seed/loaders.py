@@ -7,9 +7,9 @@ import json
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from portal.concerns.models import ConcernCategory
+from portal.concerns.models import ConcernCategory, SurveyResult
 from portal.extensions import db
 from portal.partners.models import Organisation
 from portal.people.models import User
@@ -182,7 +182,68 @@ def load_demo_users():
     return created
 
 
-# Feature packages add their own seed steps here (name, function(seed_dir)).
+def load_survey(seed_dir):
+    """Table 2 of the delivery plan and the survey topics' matching PACT categories."""
+    from portal.concerns import survey
+
+    with open(Path(seed_dir) / "survey_topic_categories.csv", newline="", encoding="utf-8") as fh:
+        created = survey.load_topic_mapping([(r["topic"], r["category"]) for r in csv.DictReader(fh)])
+    path = Path(seed_dir) / "community_survey_2005_2010.csv"
+    rows = survey.parse(path.name, path.read_bytes())
+    stored = db.session.execute(select(func.count()).select_from(SurveyResult)).scalar_one()
+    survey.replace_results(rows)
+    after = db.session.execute(select(func.count()).select_from(SurveyResult)).scalar_one()
+    return created + max(after - stored, 0)
+
+
+def load_demo_pact(seed_dir):
+    """Demo PACT meetings of October 2008 to September 2009 whose concerns reproduce Table 1.
+
+    Flagged is_demo (pages say "demo data"); loaded only with the demo accounts.
+    """
+    from portal.concerns.models import Concern, ConcernEvent, PactMeeting
+    from portal.models import utcnow
+
+    localities = {l.key: l for l in db.session.execute(select(Locality)).scalars()}
+    categories = {c.name: c for c in db.session.execute(select(ConcernCategory)).scalars()}
+    created, meetings = 0, {}
+    with open(Path(seed_dir) / "demo_pact_concerns_2008_09.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            locality, held_on = localities[row["locality"]], date.fromisoformat(row["held_on"])
+            meeting = meetings.get((locality.id, held_on))
+            if meeting is None:
+                meeting = db.session.execute(select(PactMeeting).filter_by(
+                    locality_id=locality.id, held_on=held_on, is_demo=True)).scalar_one_or_none()
+                if meeting is None:
+                    meeting = PactMeeting(locality=locality, held_on=held_on, is_demo=True,
+                                          venue=f"{locality.name} community centre", attendance=12,
+                                          notes="Demo meeting (seed data)")
+                    db.session.add(meeting)
+                    created += 1
+                meetings[(locality.id, held_on)] = meeting
+            category = categories[row["category"]]
+            concern = next((c for c in meeting.concerns
+                            if c.category_id == category.id and c.you_said == row["you_said"]), None)
+            if concern is not None:
+                continue
+            priorities = sum(1 for c in meeting.concerns if c.is_priority)
+            responded = row["status"] in ("responded", "closed")
+            concern = Concern(locality=locality, category=category, source="pact", raised_on=held_on,
+                              you_said=row["you_said"], raised_count=int(row["raised_count"]),
+                              is_priority=row["priority"] == "yes" and priorities < 3, status=row["status"],
+                              we_did=row["we_did"], is_demo=True,
+                              responded_on=date.fromordinal(held_on.toordinal() + 21) if responded else None,
+                              published=row["published"] == "yes",
+                              published_at=utcnow() if row["published"] == "yes" else None)
+            meeting.concerns.append(concern)
+            concern.events.append(ConcernEvent(kind="created", to_status=row["status"],
+                                               detail="Demo data loaded from seed/demo_pact_concerns_2008_09.csv"))
+            created += 1
+    db.session.flush()
+    return created
+
+
+# Feature packages add their own seed steps here (name, function(seed_dir), demo only?).
 EXTRA_LOADERS = []
 
 
@@ -193,9 +254,12 @@ def load_all(seed_dir, demo_accounts=False):
         "partners": load_partners(seed_dir),
         "concern_categories": load_categories(seed_dir),
         "delivery_plan": load_plan(seed_dir),
+        "community_survey": load_survey(seed_dir),
     }
     if demo_accounts:
         created["demo_users"] = load_demo_users()
-    for name, loader in EXTRA_LOADERS:
-        created[name] = loader(seed_dir)
+        created["demo_pact_meetings"] = load_demo_pact(seed_dir)
+    for name, loader, *demo_only in EXTRA_LOADERS:
+        if demo_accounts or not (demo_only and demo_only[0]):
+            created[name] = loader(seed_dir)
     return created

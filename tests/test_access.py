@@ -50,12 +50,13 @@ def test_routes_refuse_everyone_not_allowed(app, who):
         response = person.get(url) if method == "GET" else person.post(url, {})
         sent_to_login = response.status_code == 302 and "/login?next=" in response.headers.get("Location", "")
         if permitted:
-            if response.status_code == 403 or sent_to_login:
+            role_refused = response.status_code == 403 and response.headers.get("X-Access-Refused") != "record"
+            if role_refused or sent_to_login:
                 wrong.append(f"{method} {url}: {who} was refused ({response.status_code})")
         elif who == "anonymous":
             if not sent_to_login:
                 wrong.append(f"{method} {url}: anonymous got {response.status_code}, not the sign-in page")
-        elif response.status_code != 403:
+        elif response.status_code != 403 or response.headers.get("X-Access-Refused") != "role":
             wrong.append(f"{method} {url}: {who} got {response.status_code}, not 403")
     assert wrong == []
 

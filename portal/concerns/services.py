@@ -1,10 +1,22 @@
-"""Concern lifecycle. Services flush, never commit: the caller commits once."""
+"""Concerns: recording them (PACT meetings, other sources), their lifecycle, the register, Table 1.
+
+Lifecycle helpers flush; the functions that record a whole form commit once,
+or roll back and change nothing.
+"""
+from dataclasses import dataclass
 from datetime import date
+from typing import Optional
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from ..errors import NotAllowed, PortalError
 from ..extensions import db
 from ..models import utcnow
-from .models import NO_FURTHER_ACTION, RESPONDED, STATUS_LABELS, TRANSITIONS, Concern, ConcernEvent
+from ..partners.models import Organisation
+from ..places.models import Locality, descendant_ids
+from .models import (NEW, NO_FURTHER_ACTION, OPEN_STATUSES, RESPONDED, SOURCE_LABELS, SOURCES, STATUS_LABELS,
+                     STATUSES, TRANSITIONS, Concern, ConcernCategory, ConcernEvent, PactMeeting)
 
 
 def can_change(user, concern):
@@ -64,3 +76,254 @@ def publish(concern, *, by, check=True):
     record_event(concern, "published", by=by, detail="Published to residents")
     db.session.flush()
     return concern
+
+
+# ---- recording concerns ------------------------------------------------------------------------
+
+@dataclass
+class ConcernInput:
+    """One concern as entered on a form or read from a file (not yet saved)."""
+
+    category_id: int
+    you_said: str
+    locality_id: int
+    internal_notes: str = ""
+    street: str = ""
+    lat: Optional[float] = None
+    lon: Optional[float] = None
+    raised_count: int = 1
+    is_priority: bool = False
+    repeat_of_id: Optional[int] = None  # link to this open concern instead of creating one
+    row: int = 0  # position on the form, for messages
+
+
+MAX_PRIORITIES = 3
+
+
+def open_repeat_candidates(pairs):
+    """{(locality_id, category_id): the oldest open concern} for the given pairs, in one query."""
+    pairs = {p for p in pairs if all(p)}
+    if not pairs:
+        return {}
+    localities = {l for l, _ in pairs}
+    rows = db.session.execute(
+        select(Concern).where(Concern.status.in_(OPEN_STATUSES), Concern.locality_id.in_(localities),
+                              Concern.repeat_of_id.is_(None)).order_by(Concern.raised_on, Concern.id)
+    ).scalars()
+    found = {}
+    for concern in rows:
+        key = (concern.locality_id, concern.category_id)
+        if key in pairs:
+            found.setdefault(key, concern)
+    return found
+
+
+def may_log_in(user, locality):
+    """Officers log concerns in their own areas; admins anywhere."""
+    if user.is_admin:
+        return True
+    area = locality.area
+    return user.is_officer and area is not None and area.id in user.area_ids
+
+
+def _check_locality(user, locality_id, field):
+    locality = db.session.get(Locality, locality_id) if locality_id else None
+    if locality is None or locality.level in ("county", "area"):
+        raise PortalError("Choose a neighbourhood, town, village or ward (not a whole area)", field=field)
+    if not may_log_in(user, locality):
+        raise NotAllowed(f"You can log concerns only in your own areas, not in {locality.name}", field=field)
+    return locality
+
+
+def _save_concern(item: ConcernInput, *, by, source, raised_on, meeting=None):
+    """Create the concern, or raise the count of the open one it repeats. Flushes."""
+    if item.repeat_of_id:
+        original = db.session.get(Concern, item.repeat_of_id)
+        if original is None or not original.is_open:
+            raise PortalError("The concern to link to is no longer open; record this one as new",
+                              field=f"concerns-{item.row}-repeat")
+        original.raised_count += item.raised_count
+        if item.is_priority:
+            original.is_priority = True
+        record_event(original, "repeat", by=by,
+                     detail=f"Raised again on {raised_on:%d %b %Y} by {item.raised_count} resident(s)"
+                            + (f" at the PACT meeting in {meeting.locality.name}" if meeting else "")
+                            + f": {item.you_said}")
+        return original
+    concern = Concern(
+        locality_id=item.locality_id, category_id=item.category_id, source=source, pact_meeting=meeting,
+        raised_on=raised_on, you_said=item.you_said.strip(), internal_notes=item.internal_notes.strip(),
+        street=item.street.strip(), lat=item.lat, lon=item.lon, raised_count=item.raised_count,
+        is_priority=item.is_priority, created_by_id=by.id, status=NEW)
+    db.session.add(concern)
+    record_event(concern, "created", by=by, to_status=NEW, detail=f"Logged from {SOURCE_LABELS[source]}")
+    return concern
+
+
+def record_pact_meeting(*, by, locality_id, held_on, venue, attendance, partner_ids, notes, items,
+                        next_meeting_on=None, next_meeting_venue=""):
+    """Save a PACT meeting and the concerns raised at it, all or nothing. Commits.
+
+    ``items`` are ConcernInput; at most three may be the meeting's agreed priorities.
+    """
+    locality = _check_locality(by, locality_id, "locality")
+    if held_on > date.today():
+        raise PortalError("The meeting date cannot be in the future", field="held_on")
+    if next_meeting_on and next_meeting_on <= held_on:
+        raise PortalError("The next meeting must be after this one", field="next_meeting_on")
+    if not items:
+        raise PortalError("Add at least one concern raised at the meeting", field="concerns")
+    if sum(1 for i in items if i.is_priority) > MAX_PRIORITIES:
+        raise PortalError(f"A meeting agrees at most {MAX_PRIORITIES} priorities", field="concerns")
+    for item in items:
+        _check_locality(by, item.locality_id, f"concerns-{item.row}-locality")
+    meeting = PactMeeting(locality=locality, held_on=held_on, venue=venue.strip(), attendance=attendance,
+                          notes=notes.strip(), next_meeting_on=next_meeting_on,
+                          next_meeting_venue=(next_meeting_venue or "").strip(), created_by_id=by.id)
+    meeting.partners = db.session.execute(select(Organisation).where(Organisation.id.in_(partner_ids))).scalars().all()
+    db.session.add(meeting)
+    try:
+        for item in items:
+            _save_concern(item, by=by, source="pact", raised_on=held_on, meeting=meeting)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return meeting
+
+
+def log_concern(item: ConcernInput, *, by, source, raised_on):
+    """A concern from a partner referral, a resident contact or the survey. Commits."""
+    if source not in SOURCES or source == "pact":
+        raise PortalError("Choose where the concern came from", field="source")
+    _check_locality(by, item.locality_id, "locality")
+    if raised_on > date.today():
+        raise PortalError("The date raised cannot be in the future", field="raised_on")
+    try:
+        concern = _save_concern(item, by=by, source=source, raised_on=raised_on)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return concern
+
+
+# ---- who sees what ------------------------------------------------------------------------------
+
+# Features that let partners see a concern (e.g. tasks linking it) register a function
+# (user, concern) -> bool here, so this module need not know about them.
+PARTNER_VISIBILITY = []
+
+
+def can_view(user, concern):
+    if user.is_admin or user.is_analyst or user.is_officer:
+        return True
+    return user.is_partner and any(check(user, concern) for check in PARTNER_VISIBILITY)
+
+
+def can_see_internal_notes(user, concern):
+    """Internal notes: staff of the partnership's core (officers, admins, analysts); partners only on their tasks."""
+    return can_view(user, concern)
+
+
+# ---- the register -------------------------------------------------------------------------------
+
+@dataclass
+class RegisterFilters:
+    area_ids: tuple = ()
+    locality_id: Optional[int] = None
+    category_id: Optional[int] = None
+    statuses: tuple = ()
+    source: Optional[str] = None
+    priority_only: bool = False
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None
+    sort: str = "newest"
+
+
+SORTS = {
+    "newest": (Concern.raised_on.desc(), Concern.id.desc()),
+    "oldest": (Concern.raised_on.asc(), Concern.id.asc()),
+    "most_raised": (Concern.raised_count.desc(), Concern.raised_on.desc()),
+    "status": (Concern.status.asc(), Concern.raised_on.desc()),
+}
+
+
+def register_query(f: RegisterFilters):
+    """The concerns matching the filters, as a select (the page, the counts and the CSV share it)."""
+    query = select(Concern)
+    if f.locality_id:
+        query = query.where(Concern.locality_id.in_(descendant_ids(f.locality_id)))
+    if f.area_ids:
+        under = set()
+        for area_id in f.area_ids:
+            under |= set(db.session.execute(descendant_ids(area_id)).scalars())
+        query = query.where(Concern.locality_id.in_(under))
+    if f.category_id:
+        query = query.where(Concern.category_id == f.category_id)
+    if f.statuses:
+        query = query.where(Concern.status.in_(f.statuses))
+    if f.source:
+        query = query.where(Concern.source == f.source)
+    if f.priority_only:
+        query = query.where(Concern.is_priority.is_(True))
+    if f.date_from:
+        query = query.where(Concern.raised_on >= f.date_from)
+    if f.date_to:
+        query = query.where(Concern.raised_on <= f.date_to)
+    return query.order_by(*SORTS.get(f.sort, SORTS["newest"]))
+
+
+def status_counts(query):
+    sub = query.order_by(None).subquery()
+    rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all()
+    counts = dict(rows)
+    return [(status, STATUS_LABELS[status], counts.get(status, 0)) for status in STATUSES]
+
+
+CSV_COLUMNS = ("id", "raised_on", "area", "locality", "category", "source", "status", "priority",
+               "raised_count", "you_said", "we_did", "responded_on", "published", "internal_notes", "street")
+
+
+def register_rows(query):
+    """Rows for the CSV export (staff only: it includes internal notes), streamed in batches."""
+    query = query.options(selectinload(Concern.locality).selectinload(Locality.parent),
+                          selectinload(Concern.category))
+    for concern in db.session.execute(query.execution_options(yield_per=500)).scalars():
+        area = concern.locality.area
+        yield (concern.id, concern.raised_on.isoformat(), area.name if area else "", concern.locality.name,
+               concern.category.name, concern.source_label, concern.status_label,
+               "yes" if concern.is_priority else "no", concern.raised_count, concern.you_said, concern.we_did,
+               concern.responded_on.isoformat() if concern.responded_on else "",
+               "yes" if concern.published else "no", concern.internal_notes, concern.street)
+
+
+# ---- Table 1: top PACT concern categories ------------------------------------------------------
+
+def top_categories(locality_id, date_from, date_to, limit=3):
+    """The PACT concern categories most raised in a locality (and below) over a period.
+
+    Ranked by residents raising them (the sum of raised counts, repeats included),
+    then by number of concerns, then by name, so the order is stable.
+    """
+    raised = func.sum(Concern.raised_count).label("raised")
+    query = (select(ConcernCategory.name, raised, func.count(Concern.id).label("concerns"))
+             .join(Concern.category)
+             .where(Concern.source == "pact", Concern.repeat_of_id.is_(None),
+                    Concern.locality_id.in_(descendant_ids(locality_id)),
+                    Concern.raised_on >= date_from, Concern.raised_on <= date_to)
+             .group_by(ConcernCategory.name)
+             .order_by(raised.desc(), func.count(Concern.id).desc(), ConcernCategory.name)
+             .limit(limit))
+    return db.session.execute(query).all()
+
+
+def table_one(date_from, date_to, limit=3):
+    """[(locality, [rows])] for the county and each area: the source document's Table 1."""
+    county = db.session.execute(select(Locality).where(Locality.level == "county")).scalar_one()
+    areas = db.session.execute(select(Locality).where(Locality.level == "area")
+                               .order_by(case(AREA_ORDER, value=Locality.key, else_=9))).scalars().all()
+    return [(loc, top_categories(loc.id, date_from, date_to, limit)) for loc in [county, *areas]]
+
+
+AREA_ORDER = {"north": 1, "central": 2, "south": 3}

@@ -1,0 +1,119 @@
+from datetime import date
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, HiddenField, IntegerField,
+                     RadioField, SelectField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..forms import CheckboxesField
+from .models import SOURCE_LABELS, STATUS_LABELS
+
+DATE_HINT = "For example, 14/03/2010"
+
+
+class ConcernEntryForm(Form):
+    """One concern raised at a PACT meeting (a row of the meeting form; no CSRF of its own)."""
+
+    category = SelectField("Category", coerce=str)
+    you_said = TextAreaField("What residents said", validators=[Length(max=2000)], render_kw={"rows": 3},
+                             description="Shown to the public as 'You said'. No names or house numbers.")
+    locality = SelectField("Where", coerce=str, description="Leave as the meeting's locality, or pick a ward")
+    street = StringField("Street or landmark (optional, never public)", validators=[Optional(), Length(max=200)])
+    lat = FloatField("Latitude (optional)", validators=[Optional(), NumberRange(52.3, 53.1, "Latitude must be in Shropshire (52.3 to 53.1)")])
+    lon = FloatField("Longitude (optional)", validators=[Optional(), NumberRange(-3.3, -2.2, "Longitude must be in Shropshire (-3.3 to -2.2)")])
+    raised_count = IntegerField("Residents raising it", default=1,
+                                validators=[Optional(), NumberRange(1, 500, "Enter a number from 1 to 500")])
+    internal_notes = TextAreaField("Internal notes (never public)", validators=[Optional(), Length(max=4000)],
+                                   render_kw={"rows": 2})
+    is_priority = BooleanField("One of the meeting's agreed priorities")
+    repeat = RadioField("Is this the same problem?", choices=[], validate_choice=False)
+
+    def is_blank(self):
+        return not (self.category.data or (self.you_said.data or "").strip())
+
+
+class PactMeetingForm(FlaskForm):
+    locality = SelectField("Neighbourhood or ward", coerce=str, validators=[DataRequired("Choose where the meeting was held")])
+    held_on = DateField("Date of the meeting", format=["%Y-%m-%d", "%d/%m/%Y"], description=DATE_HINT,
+                        validators=[DataRequired("Enter the date of the meeting, like 14/03/2010")],
+                        default=date.today)
+    venue = StringField("Venue", validators=[Optional(), Length(max=200)])
+    attendance = IntegerField("Residents attending", default=0,
+                              validators=[Optional(), NumberRange(0, 2000, "Enter a number from 0 to 2,000")])
+    partners = CheckboxesField("Partners present", coerce=int)
+    notes = TextAreaField("Meeting notes (internal, never public)", validators=[Optional(), Length(max=8000)],
+                          render_kw={"rows": 3})
+    next_meeting_on = DateField("Date of the next meeting (optional)", format=["%Y-%m-%d", "%d/%m/%Y"],
+                                validators=[Optional()], description="Residents see it on their locality's page")
+    next_meeting_venue = StringField("Venue of the next meeting", validators=[Optional(), Length(max=200)])
+    concerns = FieldList(FormField(ConcernEntryForm), min_entries=3, max_entries=30)
+
+
+class ConcernForm(FlaskForm):
+    """A concern from another source: a partner referral, a resident contact or the survey."""
+
+    source = RadioField("Where did it come from?", choices=[(k, v) for k, v in SOURCE_LABELS.items() if k != "pact"],
+                        validators=[DataRequired("Choose where the concern came from")])
+    raised_on = DateField("Date raised", format=["%Y-%m-%d", "%d/%m/%Y"], default=date.today, description=DATE_HINT,
+                          validators=[DataRequired("Enter the date raised, like 14/03/2010")])
+    category = SelectField("Category", coerce=str, validators=[DataRequired("Choose a category")])
+    you_said = TextAreaField("What was said", validators=[DataRequired("Enter what the resident or partner said"),
+                                                          Length(max=2000)],
+                             description="Shown to the public as 'You said' once published. No names.")
+    locality = SelectField("Where", coerce=str, validators=[DataRequired("Choose where")])
+    street = StringField("Street or landmark (never public)", validators=[Optional(), Length(max=200)])
+    internal_notes = TextAreaField("Internal notes (never public)", validators=[Optional(), Length(max=4000)])
+    raised_count = IntegerField("People raising it", default=1, validators=[Optional(), NumberRange(1, 500)])
+    repeat = RadioField("Is this the same problem?", choices=[], validate_choice=False)
+
+
+class StatusForm(FlaskForm):
+    version = HiddenField()
+    status = SelectField("New status", coerce=str, validators=[DataRequired("Choose the new status")])
+    reason = TextAreaField("Reason or note", validators=[Optional(), Length(max=2000)],
+                           description="Needed for 'no further action'")
+    we_did = TextAreaField("We did", validators=[Optional(), Length(max=2000)],
+                           description="What was done, in plain words: residents read this")
+    responded_on = DateField("Date of the response", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()])
+
+
+class PublishForm(FlaskForm):
+    version = HiddenField()
+
+
+class RegisterFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form
+
+    area = SelectField("Area", coerce=str)
+    locality = SelectField("Locality", coerce=str)
+    category = SelectField("Category", coerce=str)
+    status = SelectField("Status", coerce=str, choices=[("", "Any status"), ("open", "Open (new, accepted, in progress)")]
+                         + list(STATUS_LABELS.items()))
+    source = SelectField("Source", coerce=str, choices=[("", "Any source")] + list(SOURCE_LABELS.items()))
+    priority = BooleanField("PACT priorities only")
+    date_from = DateField("From", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()])
+    date_to = DateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()])
+    sort = SelectField("Sort by", choices=[("newest", "Newest first"), ("oldest", "Oldest first"),
+                                           ("most_raised", "Most raised"), ("status", "Status")])
+
+
+class PeriodForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    date_from = DateField("From", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[DataRequired("Enter the start date")])
+    date_to = DateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[DataRequired("Enter the end date")])
+
+
+class SurveyUploadForm(FlaskForm):
+    file = FileField("Survey results (CSV)", validators=[
+        FileRequired("Choose a CSV file"), FileAllowed(["csv"], "The file must be a CSV")],
+        description="Columns: survey, period, area, topic, rank, percentage. See the example in the README.")
+
+
+class CategoryForm(FlaskForm):
+    group = SelectField("Group", coerce=str)
+    name = StringField("Name", validators=[DataRequired("Enter the category's name"), Length(max=160)],
+                       description="In capitals like the PACT returns, for example ENVIRONMENTAL - LITTER")

@@ -1,0 +1,387 @@
+import csv
+import io
+from datetime import date
+
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context,
+                   url_for)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, require
+from ..errors import ImportRejected, PortalError
+from ..extensions import db
+from ..forms import page_number, show_error
+from ..partners.services import all_organisations
+from ..places import services as places
+from ..places.models import Locality
+from . import services, survey
+from .forms import (CategoryForm, ConcernForm, PactMeetingForm, PeriodForm, PublishForm, RegisterFilterForm,
+                    StatusForm, SurveyUploadForm)
+from .models import GROUPS, OPEN_STATUSES, STATUS_LABELS, TRANSITIONS, Concern, ConcernCategory, PactMeeting
+
+bp = Blueprint("concerns", __name__, url_prefix="/concerns")
+STAFF = (OFFICER, ADMIN, ANALYST)
+PER_PAGE = 25
+
+
+# ---- choices shared by the forms ---------------------------------------------------------------
+
+def category_choices(blank="Choose a category"):
+    rows = db.session.execute(select(ConcernCategory).where(ConcernCategory.retired.is_(False))
+                              .order_by(ConcernCategory.group, ConcernCategory.name)).scalars()
+    return [("", blank)] + [(str(c.id), c.name) for c in rows]
+
+
+def locality_choices(blank="Choose a place"):
+    areas = None if current_user.is_admin else current_user.area_ids
+    return [("", blank)] + [(str(i), label) for i, label in places.choices_below_area(areas)]
+
+
+def _int(value):
+    return int(value) if value else None
+
+
+# ---- the register ------------------------------------------------------------------------------
+
+def _filters(form):
+    mine = request.args.get("mine") == "1" and current_user.is_officer
+    status = form.status.data or ("open" if mine else "")
+    return services.RegisterFilters(
+        area_ids=tuple(current_user.area_ids) if mine and not form.area.data else
+        ((int(form.area.data),) if form.area.data else ()),
+        locality_id=_int(form.locality.data), category_id=_int(form.category.data),
+        statuses=OPEN_STATUSES if status == "open" else ((status,) if status else ()),
+        source=form.source.data or None, priority_only=bool(form.priority.data),
+        date_from=form.date_from.data, date_to=form.date_to.data, sort=form.sort.data or "newest")
+
+
+def _filter_form():
+    form = RegisterFilterForm(request.args)
+    form.area.choices = [("", "All areas")] + [(str(a.id), a.name) for a in places.areas()]
+    form.locality.choices = [("", "Anywhere")] + [(str(i), l) for i, l in places.choices_below_area()]
+    form.category.choices = category_choices("Any category")
+    form.validate()
+    return form
+
+
+@bp.route("/")
+@allow(*STAFF)
+def register():
+    form = _filter_form()
+    filters = _filters(form)
+    query = services.register_query(filters).options(
+        selectinload(Concern.locality).selectinload(Locality.parent), selectinload(Concern.category))
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    args = request.args.to_dict()
+    args.pop("page", None)
+    return render_template("concerns/register.html", form=form, page=page, args=args,
+                           counts=services.status_counts(services.register_query(filters)),
+                           mine=request.args.get("mine") == "1" and current_user.is_officer,
+                           page_url=lambda n: url_for("concerns.register", page=n, **args))
+
+
+@bp.route("/export.csv")
+@allow(*STAFF)
+def export():
+    query = services.register_query(_filters(_filter_form()))
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(services.CSV_COLUMNS)
+        for row in services.register_rows(query):
+            writer.writerow(row)
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0), buffer.truncate()
+        yield buffer.getvalue()
+
+    name = f"concerns-{date.today():%Y-%m-%d}.csv"
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# ---- PACT meetings ------------------------------------------------------------------------------
+
+def _concern_rows(form):
+    for row in form.concerns:
+        row.form.category.choices = category_choices()
+        row.form.locality.choices = [("", "Same as the meeting")] + locality_choices()[1:]
+
+
+def _items(form):
+    items = []
+    for index, row in enumerate(form.concerns):
+        entry = row.form
+        if entry.is_blank():
+            continue
+        for name, message in (("category", "Choose a category"), ("you_said", "Enter what residents said")):
+            if not (getattr(entry, name).data or "").strip():
+                getattr(entry, name).errors = list(getattr(entry, name).errors) + [message]
+        repeat = entry.repeat.data or ""
+        items.append(services.ConcernInput(
+            category_id=_int(entry.category.data), you_said=entry.you_said.data or "",
+            locality_id=_int(entry.locality.data) or _int(form.locality.data),
+            internal_notes=entry.internal_notes.data or "", street=entry.street.data or "",
+            lat=entry.lat.data, lon=entry.lon.data, raised_count=entry.raised_count.data or 1,
+            is_priority=entry.is_priority.data,
+            repeat_of_id=int(repeat.split(":")[1]) if repeat.startswith("link:") else None, row=index))
+    return items
+
+
+def _ask_about_repeats(form, items):
+    """Show each row that repeats an open concern and ask the officer to link it or log it anew.
+
+    Returns True when a row still needs that answer.
+    """
+    candidates = services.open_repeat_candidates((i.locality_id, i.category_id) for i in items)
+    waiting = False
+    for item in items:
+        original = candidates.get((item.locality_id, item.category_id))
+        if original is None:
+            continue
+        field = form.concerns[item.row].form.repeat
+        field.choices = [(f"link:{original.id}", f"Yes, add it to the open concern (raised {original.raised_count} "
+                                                 f"time{'s' if original.raised_count != 1 else ''} so far)"),
+                         ("new", "No, record it as a new concern")]
+        field.original = original
+        if field.data not in (f"link:{original.id}", "new"):
+            field.errors = list(field.errors) + [
+                f"{original.locality.name} already has an open concern about "
+                f"{original.category.name.lower()}: choose whether to add this one to it"]
+            waiting = True
+    return waiting
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@allow(OFFICER, ADMIN)
+def new_meeting():
+    form = PactMeetingForm()
+    form.locality.choices = locality_choices("Choose the neighbourhood or ward")
+    form.partners.choices = [(o.id, o.name) for o in all_organisations(active_only=True)]
+    if request.method == "POST" and "add_row" in request.form:
+        form.concerns.append_entry()
+        _concern_rows(form)
+        return render_template("concerns/meeting_form.html", form=form)
+    _concern_rows(form)
+    if form.validate_on_submit():
+        items = _items(form)
+        if not form.errors and not _ask_about_repeats(form, items):
+            try:
+                meeting = services.record_pact_meeting(
+                    by=current_user, locality_id=int(form.locality.data), held_on=form.held_on.data,
+                    venue=form.venue.data or "", attendance=form.attendance.data or 0,
+                    partner_ids=form.partners.data or [], notes=form.notes.data or "", items=items,
+                    next_meeting_on=form.next_meeting_on.data, next_meeting_venue=form.next_meeting_venue.data)
+            except PortalError as error:
+                show_error(form, error)
+            else:
+                flash(f"Saved the PACT meeting in {meeting.locality.name} with "
+                      f"{len(items)} concern{'s' if len(items) != 1 else ''}.", "success")
+                return redirect(url_for("concerns.meeting", meeting_id=meeting.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("concerns/meeting_form.html", form=form), status
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@allow(*STAFF)
+def meeting(meeting_id):
+    meeting = db.get_or_404(PactMeeting, meeting_id)
+    return render_template("concerns/meeting.html", meeting=meeting)
+
+
+# ---- single concerns -----------------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(OFFICER, ADMIN)
+def new_concern():
+    form = ConcernForm()
+    form.category.choices = category_choices()
+    form.locality.choices = locality_choices()
+    if form.validate_on_submit():
+        repeat = form.repeat.data or ""
+        item = services.ConcernInput(
+            category_id=int(form.category.data), you_said=form.you_said.data, locality_id=int(form.locality.data),
+            internal_notes=form.internal_notes.data or "", street=form.street.data or "",
+            raised_count=form.raised_count.data or 1,
+            repeat_of_id=int(repeat.split(":")[1]) if repeat.startswith("link:") else None)
+        original = services.open_repeat_candidates([(item.locality_id, item.category_id)]).get(
+            (item.locality_id, item.category_id))
+        if original is not None and repeat not in (f"link:{original.id}", "new"):
+            form.repeat.choices = [(f"link:{original.id}", f"Yes, add it to the open concern (raised "
+                                                           f"{original.raised_count} times so far)"),
+                                   ("new", "No, record it as a new concern")]
+            form.repeat.original = original
+            form.repeat.errors = [f"{original.locality.name} already has an open concern about "
+                                  f"{original.category.name.lower()}: choose whether to add this one to it"]
+        else:
+            try:
+                concern = services.log_concern(item, by=current_user, source=form.source.data,
+                                               raised_on=form.raised_on.data)
+            except PortalError as error:
+                show_error(form, error)
+            else:
+                flash("Saved the concern." if concern.id and not item.repeat_of_id
+                      else "Added to the open concern.", "success")
+                return redirect(url_for("concerns.show", concern_id=concern.id))
+    return render_template("concerns/concern_form.html", form=form), (400 if request.method == "POST" else 200)
+
+
+def _viewable(concern_id):
+    concern = db.get_or_404(Concern, concern_id)
+    require(services.can_view(current_user, concern))
+    return concern
+
+
+def _status_form(concern, form=None):
+    form = form or StatusForm(version=concern.version_id)
+    form.status.choices = [("", "Choose")] + [(s, STATUS_LABELS[s]) for s in STATUS_LABELS
+                                               if s in TRANSITIONS.get(concern.status, ())]
+    return form
+
+
+@bp.route("/<int:concern_id>")
+@allow(SIGNED_IN)
+def show(concern_id):
+    concern = _viewable(concern_id)
+    return render_template("concerns/show.html", concern=concern, status_form=_status_form(concern),
+                           publish_form=PublishForm(version=concern.version_id),
+                           can_change=services.can_change(current_user, concern),
+                           show_notes=services.can_see_internal_notes(current_user, concern))
+
+
+def _stale(concern, form):
+    if str(concern.version_id) != (form.version.data or ""):
+        form.form_errors.append("Someone else changed this concern while you were reading it. "
+                                "Check its latest status and history below, then try again.")
+        return True
+    return False
+
+
+@bp.route("/<int:concern_id>/status", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def change_status(concern_id):
+    concern = _viewable(concern_id)
+    require(services.can_change(current_user, concern))
+    form = _status_form(concern, StatusForm())
+    if form.validate_on_submit() and not _stale(concern, form):
+        try:
+            services.change_status(concern, form.status.data, by=current_user, reason=form.reason.data or "",
+                                   we_did=form.we_did.data, responded_on=form.responded_on.data)
+            db.session.commit()
+        except PortalError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            flash(f"The concern is now '{concern.status_label}'.", "success")
+            return redirect(url_for("concerns.show", concern_id=concern.id))
+    concern = db.session.get(Concern, concern_id)
+    return render_template("concerns/show.html", concern=concern, status_form=form,
+                           publish_form=PublishForm(version=concern.version_id), can_change=True,
+                           show_notes=True), 400
+
+
+@bp.route("/<int:concern_id>/publish", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def publish(concern_id):
+    concern = _viewable(concern_id)
+    require(services.can_change(current_user, concern))
+    form = PublishForm()
+    if form.validate_on_submit() and not _stale(concern, form):
+        try:
+            services.publish(concern, by=current_user)
+            db.session.commit()
+        except PortalError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            flash("Published: residents can now see this 'You said, we did'.", "success")
+            return redirect(url_for("concerns.show", concern_id=concern.id))
+    return render_template("concerns/show.html", concern=db.session.get(Concern, concern_id),
+                           status_form=_status_form(concern), publish_form=form, can_change=True,
+                           show_notes=True), 400
+
+
+# ---- Table 1 and the Community Survey (Table 2) ------------------------------------------------
+
+@bp.route("/top-categories")
+@allow(*STAFF)
+def top_categories():
+    form = PeriodForm(request.args)
+    if not request.args:
+        # The source document's Table 1 covers the strategic assessment year, October to September.
+        today = date.today()
+        end_year = today.year if today.month >= 10 else today.year - 1
+        form.date_from.data, form.date_to.data = date(end_year - 1, 10, 1), date(end_year, 9, 30)
+    elif not form.validate():
+        return render_template("concerns/top_categories.html", form=form, table=None), 400
+    table = services.table_one(form.date_from.data, form.date_to.data)
+    return render_template("concerns/top_categories.html", form=form, table=table)
+
+
+@bp.route("/survey")
+@allow(*STAFF)
+def survey_results():
+    choices = survey.surveys()
+    if not choices:
+        return render_template("concerns/survey.html", history=None, choices=[])
+    names = {l.id: l.name for l in db.session.execute(select(Locality)).scalars()}
+    wanted = request.args.get("survey"), _int(request.args.get("area"))
+    chosen = next((c for c in choices if (c[0], c[1]) == wanted), choices[0])
+    history = survey.rank_history(chosen[0], chosen[1])
+    return render_template("concerns/survey.html", history=history, choices=choices, chosen=chosen, names=names)
+
+
+@bp.route("/survey/import", methods=["GET", "POST"])
+@allow(ADMIN, ANALYST)
+def survey_import():
+    form = SurveyUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = survey.import_results(upload.filename, upload.read())
+        except ImportRejected as error:
+            form.file.errors = list(form.file.errors) + [f"Nothing was imported. {error.message}"]
+        else:
+            flash(f"Imported {result.rows} survey results from {result.file} for "
+                  f"{', '.join(result.periods)}" + (f", replacing {result.replaced}." if result.replaced else "."),
+                  "success")
+            return redirect(url_for("concerns.survey_results"))
+    return render_template("concerns/survey_import.html", form=form), (400 if request.method == "POST" else 200)
+
+
+# ---- the managed list of categories --------------------------------------------------------------
+
+@bp.route("/categories", methods=["GET", "POST"])
+@allow(ADMIN)
+def categories():
+    form = CategoryForm()
+    form.group.choices = [(g, g) for g in GROUPS]
+    if form.validate_on_submit():
+        name = form.name.data.strip().upper()
+        exists = db.session.execute(select(ConcernCategory).where(ConcernCategory.name == name)).scalar_one_or_none()
+        if exists:
+            form.name.errors = [f"There is already a category called {name}"]
+        else:
+            db.session.add(ConcernCategory(group=form.group.data, name=name))
+            db.session.commit()
+            flash(f"Added {name}.", "success")
+            return redirect(url_for("concerns.categories"))
+    rows = db.session.execute(select(ConcernCategory).order_by(ConcernCategory.group, ConcernCategory.name)).scalars()
+    return render_template("concerns/categories.html", form=form, categories=rows), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.route("/categories/<int:category_id>/retire", methods=["POST"])
+@allow(ADMIN)
+def retire_category(category_id):
+    category = db.get_or_404(ConcernCategory, category_id)
+    form = PublishForm()  # just the CSRF token
+    if not form.validate_on_submit():
+        abort(400)
+    category.retired = not category.retired
+    db.session.commit()
+    flash(f"{category.name} is {'retired: it is no longer offered' if category.retired else 'back in use'}.",
+          "success")
+    return redirect(url_for("concerns.categories"))
