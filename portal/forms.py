@@ -54,6 +54,7 @@ def error_items(form):
     items = [(None, message) for message in form.form_errors]
     for field in form:
         if hasattr(field, "entries"):  # FieldList: errors live on each row's fields
+            items.extend((field.id, m) for m in field.errors if isinstance(m, str))
             for entry in field.entries:
                 if hasattr(entry, "form"):
                     items.extend((fid, msg) for fid, msg in error_items(entry.form) if fid)

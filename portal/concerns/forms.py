@@ -15,10 +15,10 @@ DATE_HINT = "For example, 14/03/2010"
 class ConcernEntryForm(Form):
     """One concern raised at a PACT meeting (a row of the meeting form; no CSRF of its own)."""
 
-    category = SelectField("Category", coerce=str)
+    category = SelectField("Category", coerce=str, default="")
     you_said = TextAreaField("What residents said", validators=[Length(max=2000)], render_kw={"rows": 3},
                              description="Shown to the public as 'You said'. No names or house numbers.")
-    locality = SelectField("Where", coerce=str, description="Leave as the meeting's locality, or pick a ward")
+    locality = SelectField("Where", coerce=str, default="", description="Leave as the meeting's locality, or pick a ward")
     street = StringField("Street or landmark (optional, never public)", validators=[Optional(), Length(max=200)])
     lat = FloatField("Latitude (optional)", validators=[Optional(), NumberRange(52.3, 53.1, "Latitude must be in Shropshire (52.3 to 53.1)")])
     lon = FloatField("Longitude (optional)", validators=[Optional(), NumberRange(-3.3, -2.2, "Longitude must be in Shropshire (-3.3 to -2.2)")])
@@ -31,6 +31,17 @@ class ConcernEntryForm(Form):
 
     def is_blank(self):
         return not (self.category.data or (self.you_said.data or "").strip())
+
+    def validate(self, extra_validators=None):
+        """A row left empty is ignored; a started row needs its category and text."""
+        valid = super().validate(extra_validators)
+        if self.is_blank():
+            return valid
+        for field, message in ((self.category, "Choose a category"), (self.you_said, "Enter what residents said")):
+            if not (field.data or "").strip():
+                field.errors = list(field.errors) + [message]
+                valid = False
+        return valid
 
 
 class PactMeetingForm(FlaskForm):
@@ -86,9 +97,9 @@ class RegisterFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form
 
-    area = SelectField("Area", coerce=str)
-    locality = SelectField("Locality", coerce=str)
-    category = SelectField("Category", coerce=str)
+    area = SelectField("Area", coerce=str, default="")
+    locality = SelectField("Locality", coerce=str, default="")
+    category = SelectField("Category", coerce=str, default="")
     status = SelectField("Status", coerce=str, choices=[("", "Any status"), ("open", "Open (new, accepted, in progress)")]
                          + list(STATUS_LABELS.items()))
     source = SelectField("Source", coerce=str, choices=[("", "Any source")] + list(SOURCE_LABELS.items()))
@@ -114,6 +125,6 @@ class SurveyUploadForm(FlaskForm):
 
 
 class CategoryForm(FlaskForm):
-    group = SelectField("Group", coerce=str)
+    group = SelectField("Group", coerce=str, default="")
     name = StringField("Name", validators=[DataRequired("Enter the category's name"), Length(max=160)],
                        description="In capitals like the PACT returns, for example ENVIRONMENTAL - LITTER")

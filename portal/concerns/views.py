@@ -116,9 +116,6 @@ def _items(form):
         entry = row.form
         if entry.is_blank():
             continue
-        for name, message in (("category", "Choose a category"), ("you_said", "Enter what residents said")):
-            if not (getattr(entry, name).data or "").strip():
-                getattr(entry, name).errors = list(getattr(entry, name).errors) + [message]
         repeat = entry.repeat.data or ""
         items.append(services.ConcernInput(
             category_id=_int(entry.category.data), you_said=entry.you_said.data or "",
@@ -167,7 +164,7 @@ def new_meeting():
     _concern_rows(form)
     if form.validate_on_submit():
         items = _items(form)
-        if not form.errors and not _ask_about_repeats(form, items):
+        if not _ask_about_repeats(form, items):
             try:
                 meeting = services.record_pact_meeting(
                     by=current_user, locality_id=int(form.locality.data), held_on=form.held_on.data,
