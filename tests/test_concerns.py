@@ -258,3 +258,33 @@ def test_admin_adds_and_retires_a_category(app, as_role):
     assert "ENVIRONMENTAL - OVERGROWN HEDGES" not in officer.get("/concerns/meetings/new").get_data(as_text=True)
     response = admin.post("/concerns/categories", {"group": "ASB", "name": "asb - other"})
     assert "There is already a category called ASB - OTHER" in text_of(response)
+
+
+def test_add_another_concern_adds_a_row_without_saving(app, as_role):
+    officer = as_role("officer")
+    data = meeting_form("wem", [concern_row(GRAFFITI, "Graffiti on the shelter")] + [{}] * 2) | {"add_row": "1"}
+    response = officer.post("/concerns/meetings/new", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'name="concerns-3-you_said"' in html and "Graffiti on the shelter" in html
+    assert db.session.execute(select(PactMeeting).filter_by(venue="Wem Town Hall")).first() is None
+
+
+def test_a_meeting_needs_at_least_one_concern(app, as_role):
+    response = as_role("officer").post("/concerns/meetings/new", meeting_form("wem", []))
+    assert response.status_code == 400
+    assert "Add at least one concern raised at the meeting" in text_of(response)
+    assert db.session.execute(select(PactMeeting).filter_by(venue="Wem Town Hall")).first() is None
+
+
+def test_a_concern_from_a_partner_referral(app, as_role):
+    officer = as_role("officer")
+    response = officer.post("/concerns/new", {
+        "source": "partner_referral", "raised_on": "02/02/2010", "category": str(category(BURGLARY).id),
+        "you_said": "Housing officer reports a run of shed break-ins", "locality": str(locality("oswestry").id),
+        "raised_count": "1"})
+    assert response.status_code == 302
+    concern = db.session.execute(select(Concern).filter_by(you_said="Housing officer reports a run of shed break-ins")
+                                 ).scalar_one()
+    assert concern.source == "partner_referral" and concern.pact_meeting is None
+    assert "Partner referral" in text_of(officer.get(f"/concerns/{concern.id}"))
