@@ -15,7 +15,7 @@ from portal.places.models import Locality
 
 from .conftest import text_of
 
-SOURCE = (ROOT.parent / "shared" / "source-docs" / "shropshire_sscp_delivery_plan_2010_11.txt")
+SOURCE = ROOT / "seed" / "source" / "shropshire_sscp_delivery_plan_2010_11.txt"  # copied from shared/source-docs
 
 
 def locality(key):
