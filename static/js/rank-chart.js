@@ -1,6 +1,7 @@
 // Rank-over-time chart of the Community Survey: one line per topic, rank 1 at the top.
 (function () {
   var data = JSON.parse(document.getElementById("rank-data").textContent);
+  var maxRank = Math.max.apply(null, Object.keys(data.ranks).map(Number));
   var colours = ["#1d70b8", "#d4351c", "#00703c", "#f47738", "#4c2c92", "#b58840", "#28a197"];
   var picker = document.getElementById("survey-choice");
   if (picker) picker.addEventListener("change", function () {
@@ -18,7 +19,13 @@
     },
     options: {
       responsive: true,
-      scales: { y: { reverse: true, min: 1, ticks: { stepSize: 1, precision: 0 }, title: { display: true, text: "Rank" } } },
+      maintainAspectRatio: false,
+      scales: { y: { reverse: true, min: 0.5, max: maxRank + 0.5, title: { display: true, text: "Rank" },
+                     // one tick per rank, not at the half-rank padding
+                     afterBuildTicks: function (axis) {
+                       axis.ticks = Array.from({ length: maxRank }, function (_, i) { return { value: i + 1 }; });
+                     } } },
+      animation: false,
       plugins: { legend: { position: "bottom" } }
     }
   });
