@@ -65,3 +65,8 @@ def error_items(form):
         else:
             items.extend((field.id, m) for m in field.errors if isinstance(m, str))
     return items
+
+
+def split_names(text):
+    """"Bishops Castle, B. Castle" -> ["Bishops Castle", "B. Castle"]: the other-names fields."""
+    return [part.strip() for part in (text or "").split(",") if part.strip()]

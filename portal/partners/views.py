@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..access import ADMIN, allow
 from ..errors import PortalError
 from ..extensions import db
-from ..forms import show_error
+from ..forms import show_error, split_names
 from . import services
 from .forms import OrganisationForm
 from .models import Organisation
@@ -29,7 +29,7 @@ def edit(organisation_id=None):
         try:
             saved = services.save_organisation(
                 org, name=form.name.data, short_name=form.short_name.data or "", kind=form.kind.data,
-                aliases=[a.strip() for a in (form.aliases.data or "").split(",") if a.strip()],
+                aliases=split_names(form.aliases.data),
                 active=form.active.data)
         except PortalError as error:
             db.session.rollback()

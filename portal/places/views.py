@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..access import ADMIN, allow
 from ..errors import PortalError
 from ..extensions import db
-from ..forms import show_error
+from ..forms import show_error, split_names
 from . import services
 from .forms import LocalityForm
 from .models import Locality
@@ -36,7 +36,7 @@ def edit(locality_id=None):
                 loc, key=form.key.data, name=form.name.data, level=form.level.data, parent=parent,
                 population=form.population.data, population_source=form.population_source.data,
                 population_estimated=form.population_estimated.data,
-                aliases=[a.strip() for a in (form.aliases.data or "").split(",") if a.strip()],
+                aliases=split_names(form.aliases.data),
                 active=form.active.data)
         except PortalError as error:
             db.session.rollback()
