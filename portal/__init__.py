@@ -78,6 +78,7 @@ def register_hooks(app):
     from .forms import error_items
 
     app.jinja_env.globals["form_error_items"] = error_items
+    app.jinja_env.filters["format_date"] = format_date
 
     @app.context_processor
     def inject_navigation():
@@ -126,3 +127,14 @@ def register_error_handlers(app):
         return render_template("errors/400.html", error=error,
                                message="This form has expired or was not sent by this site. "
                                        "Go back, reload the page and try again."), 400
+
+
+def format_date(value):
+    """12 Mar 2010, from a date or an ISO date string (public records carry strings)."""
+    from datetime import date
+
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.day} {value:%b %Y}"

@@ -76,6 +76,8 @@ class Config:
             "TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
         )
         self.SEED_DIR = str(ROOT / "seed")
+        # How stale the public map and lists may be (seconds): bounds database work under load.
+        self.PUBLIC_CACHE_SECONDS = float(os.environ.get("PUBLIC_CACHE_SECONDS", "5"))
 
 
 class TestConfig(Config):
@@ -94,3 +96,4 @@ class TestConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.MAIL_SERVER = None
         self.SERVER_NAME = None
+        self.PUBLIC_CACHE_SECONDS = 0

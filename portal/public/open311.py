@@ -1,0 +1,93 @@
+"""Open311 GeoReport v2, read only, over published concerns (https://wiki.open311.org/GeoReport_v2).
+
+Service codes are concern category ids; a request is a published concern in
+its public shape, so civic tools see exactly what residents see.
+"""
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from ..concerns.models import Concern, ConcernCategory
+from ..extensions import db
+from . import services as public
+
+MAX_REQUESTS = 1000  # the spec's suggested default cap
+
+
+def services_list():
+    rows = db.session.execute(select(ConcernCategory).where(ConcernCategory.retired.is_(False))
+                              .order_by(ConcernCategory.group, ConcernCategory.name)).scalars()
+    return [{"service_code": str(c.id), "service_name": c.name.capitalize(), "description": c.name,
+             "metadata": False, "type": "realtime", "keywords": c.group, "group": c.group} for c in rows]
+
+
+def as_request(record):
+    responded = record["status"] == public.DONE
+    return {
+        "service_request_id": str(record["id"]),
+        "status": "closed" if responded else "open",
+        "status_notes": record["we_did"] or None,
+        "service_name": record["category"].capitalize(),
+        "service_code": None,
+        "description": record["you_said"],
+        "agency_responsible": "Shropshire Safer Stronger Communities Partnership",
+        "service_notice": None,
+        "requested_datetime": record["raised_on"] + "T00:00:00Z",
+        "updated_datetime": (record["responded_on"] or record["raised_on"]) + "T00:00:00Z",
+        "expected_datetime": None,
+        "address": record["locality"],
+        "address_id": record["locality_key"],
+        "zipcode": None,
+        "lat": record["lat"],
+        "long": record["lon"],
+        "media_url": None,
+    }
+
+
+def _date(args, name):
+    value = args.get(name)
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        raise ValueError(f"{name} must be a W3C date-time like 2010-03-31T00:00:00Z, not '{value}'") from None
+
+
+def requests(args):
+    f = public.PublicFilters(date_from=_date(args, "start_date"), date_to=_date(args, "end_date"))
+    codes = [c for c in (args.get("service_code") or "").split(",") if c]
+    status = args.get("status")
+    if status not in (None, "", "open", "closed"):
+        raise ValueError(f"status must be open or closed, not '{status}'")
+    query = public.published_query(f)
+    if codes:
+        if not all(c.isdigit() for c in codes):
+            raise ValueError("service_code must be one or more service codes from services.json, comma separated")
+        query = query.where(Concern.category_id.in_([int(c) for c in codes]))
+    if status == "open":
+        query = query.where(Concern.status.notin_(public.PUBLIC_STATUSES_OF[public.DONE]))
+    elif status == "closed":
+        query = query.where(Concern.status.in_(public.PUBLIC_STATUSES_OF[public.DONE]))
+    rows = db.session.execute(public.with_public_relations(query).limit(MAX_REQUESTS)).scalars()
+    out = []
+    for concern in rows:
+        item = as_request(public.public_record(concern))
+        item["service_code"] = str(concern.category_id)
+        out.append(item)
+    return out
+
+
+def request_by_id(concern_id):
+    concern = db.session.execute(public.with_public_relations(
+        public.published_query().where(Concern.id == concern_id))).scalar_one_or_none()
+    if concern is None:
+        return None
+    item = as_request(public.public_record(concern))
+    item["service_code"] = str(concern.category_id)
+    return item
+
+
+def services():
+    """GeoReport's name for the list of service types."""
+    return services_list()

@@ -1,0 +1,80 @@
+"""The OpenAPI 3 description of the public open-data endpoints (served at /api/openapi.json)."""
+
+PUBLIC_CONCERN = {
+    "type": "object",
+    "description": "A published concern, as residents see it. Points are the centre of the concern's locality.",
+    "properties": {
+        "id": {"type": "integer"}, "category": {"type": "string"}, "group": {"type": "string"},
+        "locality": {"type": "string"}, "locality_key": {"type": "string"}, "area": {"type": "string"},
+        "you_said": {"type": "string"}, "raised_on": {"type": "string", "format": "date"},
+        "residents": {"type": "integer", "description": "How many residents raised it"},
+        "priority": {"type": "boolean", "description": "An agreed PACT priority"},
+        "status": {"type": "string", "enum": ["raised", "in_hand", "responded"]},
+        "status_label": {"type": "string"},
+        "we_did": {"type": "string"}, "responded_on": {"type": "string", "format": "date", "nullable": True},
+        "lat": {"type": "number"}, "lon": {"type": "number"}, "demo": {"type": "boolean"},
+    },
+}
+
+FILTERS = [
+    {"name": "area", "in": "query", "schema": {"type": "string", "enum": ["north", "central", "south"]}},
+    {"name": "category", "in": "query", "schema": {"type": "integer"}, "description": "A category id"},
+    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Town or village name"},
+    {"name": "date_from", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "date_to", "in": "query", "schema": {"type": "string", "format": "date"}},
+]
+
+
+def _get(summary, description, content, parameters=(), not_found=False):
+    responses = {"200": {"description": summary, "content": content}}
+    if not_found:
+        responses["404"] = {"description": "Not found, or not published"}
+    return {"get": {"summary": summary, "description": description, "parameters": list(parameters),
+                    "responses": responses}}
+
+
+def document(server):
+    concern_list = {"application/json": {"schema": {"type": "array", "items": PUBLIC_CONCERN}}}
+    key = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "A locality key, like ludlow or north"}
+    ident = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Shropshire community safety: You said, we did", "version": "1",
+                 "description": "Published concerns raised by residents and what the partnership did. "
+                                "Open data; no personal data, internal notes or exact locations.",
+                 "license": {"name": "Open Government Licence v3.0",
+                             "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"}},
+        "servers": [{"url": server}],
+        "paths": {
+            "/api/neighbourhoods/{key}/priorities.json": _get(
+                "Neighbourhood priorities", "In the police.uk neighbourhood priorities shape.",
+                {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {
+                    "issue": {"type": "string"}, "issue-date": {"type": "string", "format": "date"},
+                    "action": {"type": "string", "nullable": True},
+                    "action-date": {"type": "string", "format": "date", "nullable": True}}}}}},
+                [key], not_found=True),
+            "/api/concerns.geojson": _get(
+                "Published concerns as GeoJSON", "A FeatureCollection of points at locality centres.",
+                {"application/geo+json": {"schema": {"type": "object"}}}, FILTERS),
+            "/api/concerns.csv": _get("Published concerns as CSV", "The same records as a CSV file.",
+                                      {"text/csv": {"schema": {"type": "string"}}}, FILTERS),
+            "/api/concerns/{id}.json": _get("One published concern", "", {"application/json": {"schema": PUBLIC_CONCERN}},
+                                            [ident], not_found=True),
+            "/api/map-points.json": _get(
+                "Map markers", "Concern ids and public statuses grouped by point: [[lat, lon, [[id, status]...]]].",
+                {"application/json": {"schema": {"type": "object"}}}, FILTERS),
+            "/open311/v2/services.json": _get("Open311 GeoReport v2 service list", "Concern categories.",
+                                              {"application/json": {"schema": {"type": "array"}}}),
+            "/open311/v2/requests.json": _get(
+                "Open311 GeoReport v2 requests", "Published concerns as service requests (up to 1,000).",
+                {"application/json": {"schema": {"type": "array"}}},
+                [{"name": "service_code", "in": "query", "schema": {"type": "string"}},
+                 {"name": "start_date", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                 {"name": "end_date", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                 {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "closed"]}}]),
+            "/open311/v2/requests/{id}.json": _get("One Open311 request", "",
+                                                   {"application/json": {"schema": {"type": "array"}}},
+                                                   [ident], not_found=True),
+        },
+    }

@@ -1,0 +1,215 @@
+"""What residents see: published concerns, their public texts only, at generalised points.
+
+Privacy rule, in one place: a published concern leaves the server as
+``public_record()`` builds it (category, locality, the "You said" and
+"We did" texts and their dates, a public status) at the centre of its
+locality, never the stored point, street, notes or who logged it.
+"""
+import json
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+from flask import current_app
+from shapely.geometry import mapping, shape
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..concerns.models import (ACCEPTED, CLOSED, IN_PROGRESS, NEW, RESPONDED, Concern, ConcernCategory,
+                               PactMeeting)
+from ..extensions import db
+from ..places.models import Locality, descendant_ids
+
+# Residents see three states, not the partnership's workflow.
+RAISED, IN_HAND, DONE = "raised", "in_hand", "responded"
+PUBLIC_STATUS = {NEW: RAISED, ACCEPTED: IN_HAND, IN_PROGRESS: IN_HAND, RESPONDED: DONE, CLOSED: DONE}
+PUBLIC_STATUS_LABELS = {RAISED: "Raised", IN_HAND: "In hand", DONE: "Responded"}
+PUBLIC_STATUSES_OF = {v: [k for k, s in PUBLIC_STATUS.items() if s == v] for v in PUBLIC_STATUS_LABELS}
+
+
+@dataclass
+class PublicFilters:
+    area_id: Optional[int] = None
+    locality_ids: Optional[list] = None
+    category_id: Optional[int] = None
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None
+    status: Optional[str] = None  # raised | in_hand | responded
+
+    def key(self):
+        return (self.area_id, tuple(self.locality_ids or ()), self.category_id, self.date_from, self.date_to,
+                self.status)
+
+
+def published_query(f: PublicFilters = None):
+    """Published concerns (never "no further action") matching the filters, newest first."""
+    f = f or PublicFilters()
+    query = select(Concern).where(Concern.published.is_(True), Concern.status.in_(PUBLIC_STATUS))
+    if f.area_id:
+        query = query.where(Concern.locality_id.in_(descendant_ids(f.area_id)))
+    if f.locality_ids is not None:
+        query = query.where(Concern.locality_id.in_(f.locality_ids))
+    if f.category_id:
+        query = query.where(Concern.category_id == f.category_id)
+    if f.date_from:
+        query = query.where(Concern.raised_on >= f.date_from)
+    if f.date_to:
+        query = query.where(Concern.raised_on <= f.date_to)
+    if f.status in PUBLIC_STATUSES_OF:
+        query = query.where(Concern.status.in_(PUBLIC_STATUSES_OF[f.status]))
+    return query.order_by(Concern.raised_on.desc(), Concern.id.desc())
+
+
+def with_public_relations(query):
+    return query.options(selectinload(Concern.locality).selectinload(Locality.parent),
+                         selectinload(Concern.category))
+
+
+def public_point(locality):
+    """The generalised point of a concern: its locality's centre (documented in the README)."""
+    node = locality
+    while node is not None and node.centre_lat is None:
+        node = node.parent
+    return (round(node.centre_lat, 5), round(node.centre_lon, 5)) if node else (None, None)
+
+
+def public_record(concern):
+    """The only shape in which a concern leaves the server for the public."""
+    status = PUBLIC_STATUS[concern.status]
+    lat, lon = public_point(concern.locality)
+    area = concern.locality.area
+    responded = status == DONE
+    return {
+        "id": concern.id,
+        "category": concern.category.name,
+        "group": concern.category.group,
+        "locality": concern.locality.name,
+        "locality_key": concern.locality.key,
+        "area": area.name if area else None,
+        "you_said": concern.you_said,
+        "raised_on": concern.raised_on.isoformat(),
+        "residents": concern.raised_count,
+        "priority": concern.is_priority,
+        "status": status,
+        "status_label": PUBLIC_STATUS_LABELS[status],
+        "we_did": concern.we_did if responded else "",
+        "responded_on": concern.responded_on.isoformat() if responded and concern.responded_on else None,
+        "lat": lat,
+        "lon": lon,
+        "demo": concern.is_demo,
+    }
+
+
+def public_records(f: PublicFilters = None, limit=None, offset=0):
+    query = with_public_relations(published_query(f))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [public_record(c) for c in db.session.execute(query).scalars()]
+
+
+def count_published(f: PublicFilters = None):
+    sub = published_query(f).order_by(None).subquery()
+    return db.session.execute(select(func.count()).select_from(sub)).scalar_one()
+
+
+# ---- the map's data: markers grouped by generalised point, texts fetched on click ---------------
+
+def map_points(f: PublicFilters = None):
+    """[[lat, lon, [[id, status], ...]], ...]: compact enough for 10,000 concerns in a few dozen KB.
+
+    Points are locality centres, so concerns share them; the popup text of one
+    concern is fetched when a resident opens it (public_record by id).
+    """
+    f = f or PublicFilters()
+    sub = published_query(f).order_by(None).subquery()
+    rows = db.session.execute(select(sub.c.id, sub.c.status, sub.c.locality_id)).all()
+    centres = {}
+    for loc in db.session.execute(select(Locality)).scalars():
+        centres[loc.id] = loc
+    points = {}
+    for concern_id, status, locality_id in rows:
+        point = public_point(centres[locality_id])
+        points.setdefault(point, []).append([concern_id, PUBLIC_STATUS[status]])
+    return [[lat, lon, items] for (lat, lon), items in points.items() if lat is not None]
+
+
+def data_version():
+    """Changes whenever what residents can see changes (publishing, a new We did)."""
+    row = db.session.execute(select(func.count(Concern.id), func.max(Concern.updated_at))
+                             .where(Concern.published.is_(True))).one()
+    return f"{row[0]}-{row[1].isoformat() if row[1] else 0}"
+
+
+# ---- boundaries, simplified once per process -------------------------------------------------
+
+def ward_boundaries(tolerance=0.0008):
+    """Ward polygons as one GeoJSON FeatureCollection, simplified (~80 m) and rounded to ~10 m.
+
+    The full boundaries are 600 KB; residents need the outline, not survey accuracy.
+    Built once per process (boundaries change only with the seed).
+    """
+    cached = current_app.extensions.get("ward_boundaries")
+    if cached is not None:
+        return cached
+    features = []
+    rows = db.session.execute(select(Locality).where(Locality.level == "ward")
+                              .options(selectinload(Locality.parent))).scalars()
+    for loc in rows:
+        if not loc.boundary:
+            continue
+        geometry = mapping(shape(loc.boundary).simplify(tolerance, preserve_topology=True))
+        features.append({"type": "Feature", "properties": {"name": loc.name, "key": loc.key},
+                         "geometry": _rounded(geometry)})
+    text = json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))
+    current_app.extensions["ward_boundaries"] = text
+    return text
+
+
+def _rounded(geometry, digits=4):
+    def walk(value):
+        if isinstance(value, (list, tuple)):
+            if value and isinstance(value[0], (int, float)):
+                return [round(v, digits) for v in value]
+            return [walk(v) for v in value]
+        return value
+
+    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
+
+
+# ---- localities as residents look them up ---------------------------------------------------------
+
+def find_localities(text):
+    from ..places.services import find_by_name
+
+    return find_by_name(text)
+
+
+def locality_page(locality):
+    """Everything a locality's public page shows."""
+    below = list(db.session.execute(descendant_ids(locality.id)).scalars())
+    f = PublicFilters(locality_ids=below)
+    priorities = [c for c in public_records(f, limit=200) if c["priority"] and c["status"] != DONE][:6]
+    next_meeting = db.session.execute(
+        select(PactMeeting).where(PactMeeting.locality_id.in_(below), PactMeeting.next_meeting_on >= date.today())
+        .order_by(PactMeeting.next_meeting_on)).scalars().first()
+    return {"priorities": priorities, "next_meeting": next_meeting, "total": count_published(f)}
+
+
+class TimedCache:
+    """A small per-process cache: rendered public pages, keyed by filters and data version."""
+
+    def __init__(self, seconds=60, size=256):
+        self.seconds, self.size, self.items = seconds, size, {}
+
+    def get(self, key):
+        hit = self.items.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
+    def put(self, key, value):
+        if len(self.items) >= self.size:
+            self.items.clear()
+        self.items[key] = (time.monotonic() + self.seconds, value)
+        return value
