@@ -1,0 +1,170 @@
+"""What residents see: published concerns only, public texts only, generalised points; open data."""
+import json
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.access import PUBLIC, rule_for
+from portal.concerns.models import Concern, ConcernCategory, ConcernEvent, PactMeeting
+from portal.extensions import db
+from portal.people.models import User
+from portal.places.models import Locality
+
+from .conftest import text_of
+
+MARK = "ZQX7731"  # in every private field; must never reach a public response
+
+
+def locality(key):
+    return db.session.execute(select(Locality).filter_by(key=key)).scalar_one()
+
+
+def category(name):
+    return db.session.execute(select(ConcernCategory).filter_by(name=name)).scalar_one()
+
+
+@pytest.fixture
+def private_data(app):
+    """A published concern whose every private field carries the marker, and an unpublished one."""
+    user = User(email=f"officer.{MARK.lower()}@example.org", display_name=f"PC {MARK}", role="officer")
+    user.set_password("a-long-enough-password")
+    ludlow = locality("ludlow")
+    meeting = PactMeeting(locality=ludlow, held_on=date(2010, 3, 2), venue=f"Venue {MARK}", notes=f"Notes {MARK}",
+                          next_meeting_on=date(2099, 4, 6), next_meeting_venue="Ludlow Assembly Rooms")
+    published = Concern(locality=ludlow, category=category("ENVIRONMENTAL - DOG FOULING"), source="pact",
+                        pact_meeting=meeting, raised_on=date(2010, 3, 2), you_said="Dog mess along Corve Street",
+                        internal_notes=f"Complainant Mrs {MARK} at number 12", street=f"12 {MARK} Street",
+                        lat=52.3712345, lon=-2.7187654, status="responded", we_did="Dog warden patrols at school times",
+                        responded_on=date(2010, 3, 20), published=True, status_reason=f"Reason {MARK}")
+    published.created_by_id = None
+    unpublished = Concern(locality=ludlow, category=category("CRIME - BURGLARY"), source="resident_contact",
+                          raised_on=date(2010, 3, 3), you_said=f"Unpublished {MARK}", status="new")
+    db.session.add_all([user, meeting, published, unpublished])
+    db.session.flush()
+    published.created_by_id = user.id
+    db.session.add(ConcernEvent(concern=published, kind="status", by_id=user.id, detail=f"Event {MARK}"))
+    db.session.commit()
+    return published
+
+
+def public_urls(app, concern):
+    """Every public URL rule, with real arguments, plus the filtered and searched variants."""
+    from flask import url_for
+
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "static" or PUBLIC not in (rule_for(rule.endpoint) or ()):
+                continue
+            if "GET" not in rule.methods:
+                continue
+            args = {"concern_id": concern.id, "key": "ludlow"}
+            urls.append(url_for(rule.endpoint, **{a: args[a] for a in rule.arguments}))
+        urls += [url_for("public.you_said_we_did", q="Ludlow"), url_for("public.map_page", area="south"),
+                 url_for("public.map_points", area="south"), url_for("public.locality", key="south"),
+                 url_for("public.neighbourhood_priorities", key="shropshire"),
+                 url_for("public.open311_requests", status="closed")]
+    return urls
+
+
+def test_no_private_field_reaches_any_public_page_or_api(app, browser, private_data):
+    urls = public_urls(app, private_data)
+    assert len(urls) >= 15
+    checked = 0
+    for url in urls:
+        response = browser.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True)
+        assert MARK not in body, f"a private field leaked into {url}"
+        assert "3712345" not in body and "7187654" not in body, f"the exact point leaked into {url}"
+        checked += 1
+    page = browser.get("/you-said-we-did?q=Ludlow").get_data(as_text=True)
+    assert "Dog mess along Corve Street" in page and "Dog warden patrols at school times" in page
+    assert checked == len(urls)
+
+
+def test_points_are_snapped_to_the_locality_centre(app, browser, private_data):
+    record = browser.get(f"/api/concerns/{private_data.id}.json").get_json()
+    ludlow = locality("ludlow")
+    assert (record["lat"], record["lon"]) == (round(ludlow.centre_lat, 5), round(ludlow.centre_lon, 5))
+    geo = browser.get("/api/concerns.geojson?q=Ludlow").get_json()
+    feature = next(f for f in geo["features"] if f["id"] == private_data.id)
+    assert feature["geometry"]["coordinates"] == [record["lon"], record["lat"]]
+
+
+def test_unpublished_and_no_further_action_concerns_stay_private(app, browser, private_data):
+    hidden = db.session.execute(select(Concern).filter_by(you_said=f"Unpublished {MARK}")).scalar_one()
+    assert browser.get(f"/api/concerns/{hidden.id}.json").status_code == 404
+    assert browser.get(f"/open311/v2/requests/{hidden.id}.json").status_code == 404
+    private_data.status, private_data.status_reason = "no_further_action", "Duplicate"
+    db.session.commit()
+    assert browser.get(f"/api/concerns/{private_data.id}.json").status_code == 404
+
+
+def test_neighbourhood_priorities_use_the_police_uk_shape(browser, private_data):
+    rows = browser.get("/api/neighbourhoods/ludlow/priorities.json").get_json()
+    row = next(r for r in rows if r["issue"] == "Dog mess along Corve Street")
+    assert row == {"issue": "Dog mess along Corve Street", "issue-date": "2010-03-02",
+                   "action": "Dog warden patrols at school times", "action-date": "2010-03-20"}
+    assert browser.get("/api/neighbourhoods/atlantis/priorities.json").status_code == 404
+
+
+def test_the_locality_page_shows_pairs_and_the_next_pact_meeting(browser, private_data):
+    page = text_of(browser.get("/places/ludlow"))
+    assert "Dog mess along Corve Street" in page and "Dog warden patrols at school times" in page
+    assert "6 Apr 2099, Ludlow Assembly Rooms" in page
+
+
+def test_residents_find_places_by_other_spellings(browser):
+    page = text_of(browser.get("/you-said-we-did?q=Bishops+Castle"))
+    assert "Places matching “Bishops Castle”: Bishop's Castle" in page.replace("&#39;", "'")
+    assert "No town, village or ward called “Atlantis”" in text_of(browser.get("/you-said-we-did?q=Atlantis"))
+
+
+def test_the_list_filters_by_area_and_pages(app, browser):
+    south = text_of(browser.get("/you-said-we-did?area=south"))
+    total = int(re.search(r"([\d,]+) published concern", south).group(1))
+    expected = db.session.execute(select(Concern).join(Concern.locality).where(
+        Concern.published.is_(True), Locality.parent_id == locality("south").id)).scalars().all()
+    assert total == len(expected) > 0
+    assert "Ludlow" in south
+
+
+def test_open311_lists_services_and_requests(app, browser, private_data):
+    services = browser.get("/open311/v2/services.json").get_json()
+    dog = next(s for s in services if s["description"] == "ENVIRONMENTAL - DOG FOULING")
+    closed = browser.get(f"/open311/v2/requests.json?status=closed&service_code={dog['service_code']}").get_json()
+    mine = next(r for r in closed if r["service_request_id"] == str(private_data.id))
+    assert mine["status_notes"] == "Dog warden patrols at school times" and mine["address"] == "Ludlow"
+    assert all(r["status"] == "closed" and r["service_code"] == dog["service_code"] for r in closed)
+    one = browser.get(f"/open311/v2/requests/{private_data.id}.json").get_json()
+    assert one[0]["description"] == "Dog mess along Corve Street"
+    bad = browser.get("/open311/v2/requests.json?start_date=yesterday")
+    assert bad.status_code == 400 and "start_date must be a W3C date-time" in bad.get_json()[0]["description"]
+
+
+def test_the_openapi_description_covers_every_public_api(app, browser):
+    doc = browser.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    rules = {re.sub(r"<(?:int:)?(\w+)>", r"{\1}", r.rule) for r in app.url_map.iter_rules()
+             if r.rule.startswith(("/api/", "/open311/")) and r.rule != "/api/openapi.json"}
+    rules = {r.replace("{concern_id}", "{id}") for r in rules}
+    assert rules == set(doc["paths"])
+
+
+def test_the_map_page_loads_nothing_from_a_cdn(browser):
+    html = browser.get("/map").get_data(as_text=True)
+    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+    assert external == [] or all("openstreetmap.org/copyright" in u for u in external)
+    assert "/static/vendor/leaflet/leaflet.js" in html and "/static/vendor/jquery/jquery.min.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_published_concerns_reach_the_map_points(app, browser, private_data):
+    points = browser.get("/api/map-points.json?area=south").get_json()["points"]
+    ids = {item[0]: item[1] for _, _, items in points for item in items}
+    assert ids[private_data.id] == "responded"
+    north = browser.get("/api/map-points.json?area=north").get_json()["points"]
+    assert private_data.id not in {item[0] for _, _, items in north for item in items}
