@@ -43,6 +43,7 @@ def need(value, what):
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run the test on SQLite and on PostgreSQL")
     config.addinivalue_line("markers", "worker: needs Redis and a real Celery worker")
+    config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
 
 
 def pytest_generate_tests(metafunc):

@@ -43,7 +43,7 @@
       map.addLayer(cluster);
       if (count > 0) map.fitBounds(cluster.getBounds(), { maxZoom: 13, padding: [30, 30] });
       box.dataset.markers = String(count);
-      status.textContent = count + " concerns on the map.";
+      status.textContent = count + (count === 1 ? " concern" : " concerns") + " on the map.";
     })
     .catch(function () { status.textContent = "The markers could not be loaded. The list has the same information."; });
 })();

@@ -1,0 +1,173 @@
+"""Residents and officers in a real browser: Debian's Chromium driven by Playwright, and axe-core.
+
+Screenshots land in test-artifacts/ (CI keeps them as artefacts).
+"""
+import os
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from portal.concerns.models import Concern, ConcernCategory
+from portal.config import ROOT
+from portal.extensions import db
+from portal.places.models import Locality
+
+from .conftest import DEMO_EMAILS, IN_CI
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path():
+    path = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        if IN_CI:
+            pytest.fail(f"Chromium is not installed at {path}: .ci/run installs Debian's chromium")
+        pytest.skip(f"Chromium is not installed at {path}")
+    return path
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real port, in a thread: the browser talks HTTP to it like a resident would."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1200, "height": 900})
+    # No internet here: tile requests fail fast, like a network that blocks the tile server.
+    context.route("https://*/**", lambda route: route.abort())
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def sign_in(page, base, role):
+    page.goto(f"{base}/login")
+    page.fill("#email", DEMO_EMAILS[role])
+    page.fill("#password", "shropshire-demo-2010")
+    page.click("button:has-text('Sign in')")
+
+
+def open_a_popup(page):
+    """Click clusters until single markers show, then open one: what a resident does with a mouse."""
+    page.wait_for_function("document.getElementById('public-map').dataset.markers !== undefined")
+    for _ in range(12):
+        markers = page.locator(".portal-marker:visible")
+        if markers.count():
+            markers.first.click()
+            break
+        page.locator(".marker-cluster:visible").first.click()
+        page.wait_for_timeout(400)
+    page.wait_for_selector(".portal-popup", timeout=5000)
+    return page.locator(".portal-popup").inner_text()
+
+
+def test_a_resident_filters_the_map_to_an_area_and_reads_a_we_did(live_server, page):
+    page.goto(f"{live_server}/map")
+    page.select_option("#area", "south")
+    page.click("button:has-text('Show')")
+    page.wait_for_url("**area=south**")
+    text = open_a_popup(page)
+    assert "You said" in text and "We did" in text
+    south_towns = set(db.session.execute(select(Locality.name).where(
+        Locality.parent_id == select(Locality.id).where(Locality.key == "south").scalar_subquery())).scalars())
+    assert any(town in text for town in south_towns), text
+    shot(page, "map-south-popup")
+    assert page.errors == []
+
+
+def test_an_officer_publishes_a_response_and_residents_see_it_on_the_map(app, live_server, page):
+    concern = Concern(locality=db.session.execute(select(Locality).filter_by(key="wem")).scalar_one(),
+                      category=db.session.execute(select(ConcernCategory).filter_by(
+                          name="ENVIRONMENTAL - GRAFFITI")).scalar_one(),
+                      source="pact", raised_on=date(2010, 3, 12), you_said="Graffiti on the bus shelter",
+                      status="responded", we_did="Cleansing team removed it within two days",
+                      responded_on=date(2010, 3, 20))
+    db.session.add(concern)
+    db.session.commit()
+    sign_in(page, live_server, "officer")
+    page.goto(f"{live_server}/concerns/{concern.id}")
+    page.click("button:has-text('Publish')")
+    page.wait_for_selector(".govuk-notification-banner")
+    assert "Published: residents can now see" in page.inner_text("main")
+    category_id = concern.category_id
+    page.goto(f"{live_server}/map?q=Wem&category={category_id}")
+    text = open_a_popup(page)
+    assert "Graffiti on the bus shelter" in text and "Cleansing team removed it within two days" in text
+    shot(page, "map-officer-published")
+
+
+def test_the_list_works_without_javascript(chromium, live_server):
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server}/you-said-we-did")
+    page.fill("#q", "Ludlow")
+    page.click("button:has-text('Show')")
+    body = page.inner_text("main")
+    assert "Places matching “Ludlow”" in body and "We did" in body
+    page.click("a[rel=next]") if page.locator("a[rel=next]").count() else None
+    shot(page, "list-no-javascript")
+    context.close()
+
+
+PUBLIC_PAGES = ["/", "/map", "/you-said-we-did", "/you-said-we-did?q=Ludlow", "/places/ludlow", "/places/north",
+                "/open-data", "/login"]
+OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/new", "/concerns/new", "/concerns/top-categories",
+                 "/concerns/survey", "/plan/", "/concerns/1"]
+
+
+def serious_violations(page):
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_public_pages_have_no_serious_accessibility_violations(live_server, page):
+    found = {}
+    for path in PUBLIC_PAGES:
+        page.goto(live_server + path)
+        if path == "/map":
+            page.wait_for_function("document.getElementById('public-map').dataset.markers !== undefined")
+        found[path] = serious_violations(page)
+    assert {p: v for p, v in found.items() if v} == {}
+
+
+def test_officer_pages_have_no_serious_accessibility_violations(live_server, page):
+    sign_in(page, live_server, "officer")
+    found = {}
+    for path in OFFICER_PAGES:
+        page.goto(live_server + path)
+        found[path] = serious_violations(page)
+    assert {p: v for p, v in found.items() if v} == {}
