@@ -81,7 +81,7 @@ def sign_in(page, base, role):
 
 def open_a_popup(page):
     """Click clusters until single markers show, then open one: what a resident does with a mouse."""
-    page.wait_for_function("document.getElementById('public-map').dataset.markers !== undefined")
+    page.wait_for_function("() => document.getElementById('public-map').dataset.markers !== undefined")
     for _ in range(12):
         markers = page.locator(".portal-marker:visible")
         if markers.count():
@@ -159,7 +159,7 @@ def test_public_pages_have_no_serious_accessibility_violations(live_server, page
     for path in PUBLIC_PAGES:
         page.goto(live_server + path)
         if path == "/map":
-            page.wait_for_function("document.getElementById('public-map').dataset.markers !== undefined")
+            page.wait_for_function("() => document.getElementById('public-map').dataset.markers !== undefined")
         found[path] = serious_violations(page)
     assert {p: v for p, v in found.items() if v} == {}
 

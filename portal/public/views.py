@@ -75,10 +75,11 @@ def home():
 @bp.route("/map")
 @allow(PUBLIC)
 def map_page():
-    form = filter_form()
+    # The cache is looked up before anything else: a busy day's map costs no query at all.
     key = ("map", tuple(sorted(public_args().items())), data_version())
     html = page_cache().get(key)
     if html is None:
+        form = filter_form()
         f = filters_from(form)
         html = page_cache().put(key, render_template(
             "public/map.html", form=form, map_parts=maps.public_map(current_app.config),
@@ -90,7 +91,7 @@ def map_page():
 @bp.route("/api/map-points.json")
 @allow(PUBLIC)
 def map_points():
-    key = ("points", tuple(sorted(public_args().items())), data_version())
+    key = ("points", tuple(sorted(public_args().items())), data_version())  # before any query, as above
     body = page_cache().get(key)
     if body is None:
         body = page_cache().put(key, current_app.json.dumps(
