@@ -1,4 +1,9 @@
 """The beat schedule: one table, one entry per periodic job (added as features need them)."""
-from celery.schedules import crontab  # noqa: F401
+from celery.schedules import crontab
 
-BEAT_SCHEDULE = {}
+BEAT_SCHEDULE = {
+    "overdue-task-reminders": {"task": "notifications.overdue_reminders", "schedule": crontab(hour=7, minute=0)},
+    "weekly-partner-digest": {"task": "notifications.weekly_digest",
+                              "schedule": crontab(hour=7, minute=30, day_of_week="mon")},
+    "deliver-outbox": {"task": "notifications.deliver", "schedule": crontab(minute="*/5")},
+}

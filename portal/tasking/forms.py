@@ -1,0 +1,70 @@
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, URL
+
+from ..forms import CheckboxesField
+from .models import DECISIONS, PRIORITIES, STAGE_LABELS, TASK_STATUS_LABELS
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+class TaskForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title for the task"), Length(max=200)],
+                        description="Short, like 'Youths gathering at Wem recreation ground'")
+    problem = TextAreaField("The problem", validators=[DataRequired("Describe the problem the task is to solve"),
+                                                       Length(max=5000)])
+    locality = SelectField("Where", coerce=str, default="", validators=[DataRequired("Choose where the problem is")])
+    lead_organisation = SelectField("Lead partner", coerce=str, default="",
+                                    validators=[DataRequired("Choose the lead partner")])
+    supporting = CheckboxesField("Supporting partners", coerce=int)
+    owner = SelectField("Owner", coerce=str, default="", validators=[DataRequired("Choose who owns the task")],
+                        description="A person in the lead partner's organisation")
+    due_on = DateField("Due date", format=DATE_FORMATS, validators=[DataRequired("Enter the due date, like 30/04/2010")])
+    priority = RadioField("Priority", choices=list(PRIORITIES), default="medium")
+    concerns = HiddenField()
+
+
+class TaskUpdateForm(FlaskForm):
+    version = HiddenField()
+    text = TextAreaField("Update", validators=[Optional(), Length(max=5000)],
+                         description="What was done, found or planned")
+    link = StringField("Link to a document (optional)", validators=[Optional(), URL(message="Enter a full web address, starting https://"), Length(max=500)])
+    stage = SelectField("SARA stage", choices=list(STAGE_LABELS.items()))
+    status = SelectField("Status", choices=list(TASK_STATUS_LABELS.items()))
+    blocked_reason = TextAreaField("What is blocking it", validators=[Optional(), Length(max=2000)])
+    victim = TextAreaField("Analysis: victim", validators=[Optional(), Length(max=3000)])
+    offender = TextAreaField("Analysis: offender", validators=[Optional(), Length(max=3000)])
+    location = TextAreaField("Analysis: location", validators=[Optional(), Length(max=3000)])
+    assessment = TextAreaField("Assessment: what changed, with evidence", validators=[Optional(), Length(max=5000)])
+    we_did = TextAreaField("We did (public)", validators=[Optional(), Length(max=2000)],
+                           description="What residents will read once an officer has reviewed it")
+
+
+class ReviewForm(FlaskForm):
+    version = HiddenField()
+
+
+class MeetingForm(FlaskForm):
+    area = SelectField("Area", coerce=str, default="", validators=[DataRequired("Choose the area")])
+    held_on = DateField("Date of the meeting", format=DATE_FORMATS, default=date.today,
+                        validators=[DataRequired("Enter the date of the meeting")])
+    next_meeting_on = DateField("Date of the next meeting (optional)", format=DATE_FORMATS, validators=[Optional()])
+    attendees = CheckboxesField("Partners attending", coerce=int)
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField("Decision", choices=[(k, v) for k, v in DECISIONS.items()],
+                          validators=[DataRequired("Choose a decision")])
+    note = TextAreaField("Note or reason", validators=[Optional(), Length(max=2000)])
+    link_task = SelectField("Existing task", coerce=str, default="")
+    # the task to create, when the decision is "create a task"
+    title = StringField("Task title", validators=[Optional(), Length(max=200)])
+    lead_organisation = SelectField("Lead partner", coerce=str, default="")
+    owner = SelectField("Owner", coerce=str, default="")
+    due_on = DateField("Due date", format=DATE_FORMATS, validators=[Optional()])
+
+
+class CorrectionForm(FlaskForm):
+    text = TextAreaField("Correction", validators=[DataRequired("Write the correction"), Length(max=3000)])
