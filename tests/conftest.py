@@ -8,6 +8,7 @@ state and nothing leaks between tests.
 PostgreSQL and Redis come from TEST_DATABASE_URL / TEST_REDIS_URL (set by
 .ci/run). Without them those tests skip locally; with CI=true they fail.
 """
+import html as html_module
 import itertools
 import os
 import re
@@ -238,7 +239,7 @@ def text_of(response):
     """The visible text of a page, whitespace collapsed (what a reader sees)."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 # ---- a real Celery worker against Redis --------------------------------------------------------

@@ -164,6 +164,7 @@ class Task(TimestampMixin, db.Model):
         secondary=task_supporting_organisations, order_by=Organisation.name)
     owner = relationship("User", foreign_keys=[owner_id])
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
+    meeting: Mapped[Optional[TaskingMeeting]] = relationship(foreign_keys=[meeting_id])
     concerns: Mapped[list[Concern]] = relationship(secondary=task_concerns, order_by=Concern.id)
     updates: Mapped[list["TaskUpdate"]] = relationship(back_populates="task", order_by="TaskUpdate.id",
                                                        cascade="all, delete-orphan")

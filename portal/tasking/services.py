@@ -230,6 +230,7 @@ def update_task(task, *, by, version, text="", link="", stage=None, status=None,
         if value is not None:
             setattr(task, name, value.strip())
     task.stage, task.status = new_stage, new_status
+    task.updated_at = utcnow()  # every entry is a new version of the task, even a note alone
     task.blocked_reason = blocked_reason.strip() if new_status == BLOCKED else ""
     if new_status == COMPLETED:
         task.published = False  # a completed task waits for an officer's review
@@ -245,10 +246,10 @@ def update_task(task, *, by, version, text="", link="", stage=None, status=None,
 
 def describe(update):
     parts = []
-    if update.to_stage:
+    if update.to_stage and update.from_stage:
         parts.append(f"stage {STAGE_LABELS[update.from_stage]} → {STAGE_LABELS[update.to_stage]}")
-    if update.to_status:
-        parts.append(f"status {TASK_STATUS_LABELS[update.from_status or OPEN]} → {TASK_STATUS_LABELS[update.to_status]}")
+    if update.to_status and update.from_status:
+        parts.append(f"status {TASK_STATUS_LABELS[update.from_status]} → {TASK_STATUS_LABELS[update.to_status]}")
     if update.text:
         parts.append(f"“{update.text}”")
     if update.link:
