@@ -6,7 +6,7 @@ from flask import Flask, render_template
 from .config import DEV_SECRET_KEY, ROOT, Config
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
-FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications")
+FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "indicators")
 
 
 def create_app(config=None):

@@ -11,6 +11,8 @@ from .extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
 survey_cli = AppGroup("survey", help="Community Survey results.")
+crime_cli = AppGroup("crime", help="Police recorded crime from police.uk.")
+indicators_cli = AppGroup("indicators", help="Delivery-plan indicators.")
 
 
 def register(app):
@@ -18,6 +20,8 @@ def register(app):
     app.cli.add_command(integrity_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(survey_cli)
+    app.cli.add_command(crime_cli)
+    app.cli.add_command(indicators_cli)
 
 
 @click.command("seed")
@@ -95,3 +99,59 @@ def import_survey(paths):
                        + (f" (replaced {result.replaced})" if result.replaced else ""))
     if failed:
         raise SystemExit(1)
+
+
+@crime_cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--rollup/--no-rollup", default=True, help="Recompute the crime indicators for the months imported.")
+def import_crime(paths, rollup):
+    """Import police.uk street-level CSV files or zips of them. A bad file is refused whole."""
+    from .crime.services import import_paths
+    from .indicators.engine import rollup as run_rollup
+
+    bars = {}
+
+    def progress(source, done, total):
+        bar = bars.get(source.name)
+        if bar is None:
+            bar = bars[source.name] = click.progressbar(length=total, label=source.name, file=click.get_text_stream("stderr"))
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    runs, errors = import_paths(paths, progress=progress)
+    for run in runs:
+        click.echo(f"{run.file_name}: {run.rows:,} rows for {run.force}, {run.month:%Y-%m}; "
+                   f"{run.matched:,} in Shropshire, {run.unmatched:,} matched no locality"
+                   + (f"; replaced {run.replaced:,}" if run.replaced else ""))
+    for error in errors:
+        click.echo(f"Refused, nothing imported: {error.message}", err=True)
+    months = sorted({run.month for run in runs})
+    if rollup and months:
+        result = run_rollup(months[0], months[-1], sources=("police_crime",))
+        click.echo(f"Rolled up {result['police_crime']:,} indicator values.")
+    if errors:
+        raise SystemExit(1)
+
+
+@indicators_cli.command("rollup")
+@click.option("--from", "date_from", help="First month, YYYY-MM")
+@click.option("--to", "date_to", help="Last month, YYYY-MM")
+def rollup_indicators(date_from, date_to):
+    """Recompute indicator values synchronously (the same code as the Celery task)."""
+    from datetime import date
+
+    from .indicators.engine import rollup
+
+    def month(text, name):
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(f"{text}-01")
+        except ValueError:
+            raise click.BadParameter(f"'{text}' is not a month like 2018-10", param_hint=name) from None
+
+    result = rollup(month(date_from, "--from"), month(date_to, "--to"))
+    for source, rows in result.items():
+        click.echo(f"{source:<14} {rows:>8,} values")

@@ -76,6 +76,8 @@ class Config:
             "TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
         )
         self.SEED_DIR = str(ROOT / "seed")
+        # Uploaded crime files wait here for the worker: shared storage when workers run elsewhere.
+        self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(ROOT / "instance" / "uploads"))
         # How stale the public map and lists may be (seconds): bounds database work under load.
         self.PUBLIC_CACHE_SECONDS = float(os.environ.get("PUBLIC_CACHE_SECONDS", "5"))
 

@@ -6,3 +6,5 @@ from .places import models as places  # noqa: F401
 from .plan import models as plan  # noqa: F401
 from .notifications import models as notifications  # noqa: F401
 from .tasking import models as tasking  # noqa: F401
+from .crime import models as crime  # noqa: F401
+from .indicators import models as indicators  # noqa: F401

@@ -243,8 +243,27 @@ def load_demo_pact(seed_dir):
     return created
 
 
+def load_police_sample(seed_dir):
+    """The two real police.uk months in seed/police, imported once, then the indicators rolled up."""
+    from portal.crime.models import CrimeImport
+    from portal.crime.services import import_paths
+    from portal.indicators.engine import rollup
+
+    db.session.commit()  # the importer commits per file; start it from a clean transaction
+    done = {row.file_name for row in db.session.execute(select(CrimeImport).where(CrimeImport.status == "done")).scalars()}
+    paths = [p for p in sorted((Path(seed_dir) / "police").glob("*.csv")) if p.name not in done]
+    if not paths:
+        return 0
+    runs, errors = import_paths(paths)
+    if errors:
+        raise ValueError("; ".join(e.message for e in errors))
+    months = sorted(run.month for run in runs)
+    rollup(months[0], months[-1])
+    return sum(run.rows for run in runs)
+
+
 # Feature packages add their own seed steps here (name, function(seed_dir), demo only?).
-EXTRA_LOADERS = []
+EXTRA_LOADERS = [("police_crime_sample", load_police_sample, True)]
 
 
 def load_all(seed_dir, demo_accounts=False):

@@ -6,4 +6,8 @@ BEAT_SCHEDULE = {
     "weekly-partner-digest": {"task": "notifications.weekly_digest",
                               "schedule": crontab(hour=7, minute=30, day_of_week="mon")},
     "deliver-outbox": {"task": "notifications.deliver", "schedule": crontab(minute="*/5")},
+    # police.uk publishes a month's data in the second half of the next month
+    "monthly-crime-rollup": {"task": "indicators.rollup", "schedule": crontab(hour=3, minute=0, day_of_month=28),
+                             "kwargs": {"sources": ["police_crime"]}},
+    "nightly-portal-indicators": {"task": "indicators.rollup_portal", "schedule": crontab(hour=2, minute=0)},
 }

@@ -150,6 +150,7 @@ class Task(TimestampMixin, db.Model):
     blocked_reason: Mapped[str] = mapped_column(Text, default="")
     assessment: Mapped[str] = mapped_column(Text, default="")
     we_did: Mapped[str] = mapped_column(Text, default="")
+    completed_on: Mapped[Optional[date]]  # for "tasks completed by their due date"
     reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[Optional[datetime]]
     published: Mapped[bool] = mapped_column(default=False)

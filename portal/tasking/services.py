@@ -232,7 +232,8 @@ def update_task(task, *, by, version, text="", link="", stage=None, status=None,
     task.stage, task.status = new_stage, new_status
     task.updated_at = utcnow()  # every entry is a new version of the task, even a note alone
     task.blocked_reason = blocked_reason.strip() if new_status == BLOCKED else ""
-    if new_status == COMPLETED:
+    if new_status == COMPLETED and task.completed_on is None:
+        task.completed_on = date.today()
         task.published = False  # a completed task waits for an officer's review
     db.session.flush()
     entry.version = task.version_id

@@ -1,0 +1,52 @@
+"""Police recorded crime from police.uk, tied to the partnership's localities."""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..models import utcnow
+
+
+class CrimeImport(db.Model):
+    """One imported file: what it held, what matched, and how the import ended."""
+
+    __tablename__ = "crime_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    force: Mapped[str] = mapped_column(String(80), default="")
+    month: Mapped[Optional[date]]
+    status: Mapped[str] = mapped_column(String(12), default="running")  # running | done | rejected
+    rows: Mapped[int] = mapped_column(default=0)
+    matched: Mapped[int] = mapped_column(default=0)
+    unmatched: Mapped[int] = mapped_column(default=0)
+    replaced: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    task_id: Mapped[str] = mapped_column(String(60), default="")
+    by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[datetime]]
+
+
+class CrimeRecord(db.Model):
+    """One police.uk street-level row. ``locality_id`` is the ward it falls in (None: outside Shropshire)."""
+
+    __tablename__ = "crime_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date]
+    force: Mapped[str] = mapped_column(String(80))
+    crime_id: Mapped[Optional[str]] = mapped_column(String(80))  # ASB rows have none
+    crime_type: Mapped[str] = mapped_column(String(40))
+    lsoa_code: Mapped[Optional[str]] = mapped_column(String(12))
+    lat: Mapped[Optional[float]]
+    lon: Mapped[Optional[float]]
+    locality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("localities.id"))
+    import_id: Mapped[Optional[int]] = mapped_column(ForeignKey("crime_imports.id"))
+
+    __table_args__ = (
+        Index("ix_crime_records_force_month", "force", "month"),
+        Index("ix_crime_records_month_locality_type", "month", "locality_id", "crime_type"),
+    )

@@ -1,0 +1,282 @@
+"""Importing police.uk street-level crime files: streamed, validated, all-or-nothing per file.
+
+A file is one force's month. Importing a month again replaces it. Rows are
+read one at a time and written in batches (COPY on PostgreSQL), so memory
+stays flat however large the file; one bad row rolls the whole file back and
+the message names the file, row, column and reason.
+"""
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from shapely import STRtree
+from shapely.geometry import Point, shape
+from sqlalchemy import delete, func, insert, select
+
+from ..errors import ImportRejected
+from ..extensions import db
+from ..models import utcnow
+from ..places.models import Locality, LocalityLsoa
+from .categories import SLUGS
+from .models import CrimeImport, CrimeRecord
+
+REQUIRED = ("Crime ID", "Month", "Reported by", "Longitude", "Latitude", "LSOA code", "Crime type")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+LSOA = re.compile(r"^[EW]0\d{7}$")
+COLUMNS = ("month", "force", "crime_id", "crime_type", "lsoa_code", "lat", "lon", "locality_id", "import_id")
+BATCH = 5000
+
+
+class WardMatcher:
+    """Ties a row to a ward: by its LSOA code, or else by its point inside a ward boundary."""
+
+    def __init__(self):
+        rows = db.session.execute(select(LocalityLsoa.lsoa_code, Locality.id).join(Locality)
+                                  .where(Locality.level == "ward")).all()
+        self.by_lsoa = dict(rows)
+        wards = db.session.execute(select(Locality.id, Locality.boundary).where(
+            Locality.level == "ward", Locality.boundary.is_not(None))).all()
+        self.ward_ids = [ward_id for ward_id, _ in wards]
+        self.shapes = [shape(boundary) for _, boundary in wards]
+        self.tree = STRtree(self.shapes) if self.shapes else None
+
+    def match(self, lsoa, lat, lon):
+        if lsoa and lsoa in self.by_lsoa:
+            return self.by_lsoa[lsoa]
+        if lat is None or self.tree is None:
+            return None
+        point = Point(lon, lat)
+        for index in self.tree.query(point):
+            if self.shapes[index].covers(point):
+                return self.ward_ids[index]
+        return None
+
+
+class CountingReader(io.RawIOBase):
+    """Counts the bytes read from a binary file, for progress bars."""
+
+    def __init__(self, raw):
+        self.raw, self.count = raw, 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self.raw.read(len(buffer))
+        buffer[:len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+@dataclass
+class Source:
+    name: str
+    size: int
+    opener: object  # () -> binary file object
+
+
+def sources(paths):
+    """Each CSV to import, from CSV files and zips of monthly files, in name order."""
+    found = []
+    for path in map(Path, paths):
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                members = sorted(m for m in archive.infolist() if m.filename.lower().endswith(".csv"))
+            if not members:
+                raise ImportRejected(path.name, reason="the zip holds no CSV files")
+            for member in sorted(members, key=lambda m: m.filename):
+                found.append(Source(f"{path.name}:{member.filename}", member.file_size,
+                                    lambda p=path, m=member.filename: _zip_member(p, m)))
+        else:
+            found.append(Source(path.name, path.stat().st_size, lambda p=path: open(p, "rb")))
+    return found
+
+
+def _zip_member(path, member):
+    archive = zipfile.ZipFile(path)
+    return archive.open(member)
+
+
+def _number(value, low, high, name, column, row):
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise ImportRejected(name, row=row, column=column, reason=f"'{value}' is not a {column.lower()}")
+    return number
+
+
+def _rows(name, binary, matcher, import_id):
+    """Validated rows of one file as tuples of COLUMNS; yields (row number, tuple, matched)."""
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+        if not header or not any(h.strip() for h in header):
+            raise ImportRejected(name, reason="the file is empty")
+        header = [h.strip() for h in header]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise ImportRejected(name, row=1, reason=f"missing column(s) {', '.join(missing)}: "
+                                                    "this is not a police.uk street-level crime file")
+        at = {column: header.index(column) for column in REQUIRED}
+        width = len(header)
+        file_month = force = None
+        for row in reader:
+            number = reader.line_num
+            if not row:
+                continue
+            if len(row) != width:
+                raise ImportRejected(name, row=number, reason=f"has {len(row)} values, the header has {width}")
+            month_text = row[at["Month"]].strip()
+            match = MONTH.match(month_text)
+            if not match:
+                raise ImportRejected(name, row=number, column="Month", reason=f"'{month_text}' is not a month like 2018-10")
+            month = date(int(match.group(1)), int(match.group(2)), 1)
+            if file_month is None:
+                file_month, force = month, row[at["Reported by"]].strip()
+                if not force:
+                    raise ImportRejected(name, row=number, column="Reported by", reason="is empty")
+                yield "start", (file_month, force), None
+            elif month != file_month:
+                raise ImportRejected(name, row=number, column="Month",
+                                     reason=f"{month_text} differs from the file's month {file_month:%Y-%m}: "
+                                            "police.uk files hold one month each")
+            kind = row[at["Crime type"]].strip()
+            if kind not in SLUGS:
+                raise ImportRejected(name, row=number, column="Crime type", reason=f"unknown crime type '{kind}'")
+            lon_text, lat_text = row[at["Longitude"]].strip(), row[at["Latitude"]].strip()
+            if bool(lon_text) != bool(lat_text):
+                raise ImportRejected(name, row=number, column="Latitude" if lon_text else "Longitude",
+                                     reason="is empty while the other coordinate is given")
+            lat = _number(lat_text, -90, 90, name, "Latitude", number) if lat_text else None
+            lon = _number(lon_text, -180, 180, name, "Longitude", number) if lon_text else None
+            lsoa = row[at["LSOA code"]].strip() or None
+            if lsoa and not LSOA.match(lsoa):
+                raise ImportRejected(name, row=number, column="LSOA code", reason=f"'{lsoa}' is not an LSOA code")
+            ward = matcher.match(lsoa, lat, lon)
+            crime_id = row[at["Crime ID"]].strip() or None
+            yield number, (month, force, crime_id, SLUGS[kind], lsoa, lat, lon, ward, import_id), ward is not None
+    except UnicodeDecodeError as error:
+        raise ImportRejected(name, row=reader.line_num + 1, reason=(
+            f"the file is not UTF-8 text (byte 0x{error.object[error.start]:02x}); "
+            "police.uk files are UTF-8")) from None
+    except csv.Error as error:
+        raise ImportRejected(name, row=reader.line_num, reason=f"is not valid CSV ({error})") from None
+
+
+class _Writer:
+    """Batches rows into the database: COPY on PostgreSQL, executemany elsewhere."""
+
+    def __init__(self):
+        connection = db.session.connection()
+        self.postgres = connection.dialect.name == "postgresql"
+        self.raw = connection.connection.driver_connection if self.postgres else None
+        self.batch = []
+
+    def add(self, values):
+        self.batch.append(values)
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self):
+        if not self.batch:
+            return
+        if self.postgres:
+            with self.raw.cursor() as cursor:
+                with cursor.copy(f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for values in self.batch:
+                        copy.write_row(values)
+        else:
+            db.session.execute(insert(CrimeRecord.__table__), [dict(zip(COLUMNS, v)) for v in self.batch])
+        self.batch = []
+
+
+def import_source(source, *, by=None, matcher=None, progress=None):
+    """Import one file whole, replacing its force's month. Commits; raises ImportRejected with nothing saved."""
+    matcher = matcher or WardMatcher()
+    run = CrimeImport(file_name=source.name, by_id=getattr(by, "id", None))
+    db.session.add(run)
+    db.session.flush()
+    counter = CountingReader(source.opener())
+    try:
+        writer = _Writer()
+        rows = matched = 0
+        for number, values, is_matched in _rows(source.name, io.BufferedReader(counter), matcher, run.id):
+            if number == "start":
+                run.month, run.force = values
+                run.replaced = db.session.execute(delete(CrimeRecord).where(
+                    CrimeRecord.force == run.force, CrimeRecord.month == run.month)).rowcount
+                continue
+            writer.add(values)
+            rows += 1
+            matched += is_matched
+            if progress and rows % 2000 == 0:
+                progress(counter.count, source.size)
+        writer.flush()
+        if rows == 0:
+            raise ImportRejected(source.name, reason="the file has a header but no rows")
+        _refuse_duplicates(source, run.id)
+        run.rows, run.matched, run.unmatched = rows, matched, rows - matched
+        run.status, run.finished_at = "done", utcnow()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        counter.raw.close()
+    if progress:
+        progress(source.size, source.size)
+    return run
+
+
+def _refuse_duplicates(source, import_id):
+    """A Crime ID twice in one file is refused. Checked in SQL after loading, so memory stays flat;
+    only when there is one is the file read again to name the rows."""
+    duplicate = db.session.execute(
+        select(CrimeRecord.crime_id).where(CrimeRecord.import_id == import_id, CrimeRecord.crime_id.is_not(None))
+        .group_by(CrimeRecord.crime_id).having(func.count() > 1).limit(1)).scalar()
+    if duplicate is None:
+        return
+    rows = []
+    with source.opener() as binary:
+        reader = csv.reader(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
+        for row in reader:
+            if row and row[0].strip() == duplicate:
+                rows.append(reader.line_num)
+    raise ImportRejected(source.name, row=rows[-1] if rows else None, column="Crime ID",
+                         reason=f"repeats row {rows[0]} (Crime ID {duplicate[:16]}...)" if rows else "is repeated")
+
+
+def record_rejection(source_name, message, by=None):
+    """Keep a line in the import history for a refused file (none of its rows are saved)."""
+    db.session.add(CrimeImport(file_name=source_name, status="rejected", message=message,
+                               by_id=getattr(by, "id", None), finished_at=utcnow()))
+    db.session.commit()
+
+
+def import_paths(paths, *, by=None, progress=None):
+    """Import every file; a refused file changes nothing, the others still import. Returns (runs, errors)."""
+    matcher = WardMatcher()
+    runs, errors = [], []
+    for source in sources(paths):
+        try:
+            runs.append(import_source(source, by=by, matcher=matcher,
+                                      progress=(lambda done, total, s=source: progress(s, done, total)) if progress else None))
+        except ImportRejected as error:
+            record_rejection(source.name, error.message, by)
+            errors.append(error)
+    return runs, errors
+
+
+def months_imported():
+    return [m for (m,) in db.session.execute(select(CrimeRecord.month).distinct().order_by(CrimeRecord.month))]
+
+
+def recent_imports(limit=50):
+    return db.session.execute(select(CrimeImport).order_by(CrimeImport.id.desc()).limit(limit)).scalars().all()

@@ -1,0 +1,21 @@
+// Polls the import's Celery state and moves the progress bar until it is done.
+(function () {
+  var box = document.getElementById("import-progress");
+  var bar = document.getElementById("import-bar");
+  var message = document.getElementById("import-message");
+  function poll() {
+    fetch(box.dataset.statusUrl).then(function (r) { return r.json(); }).then(function (s) {
+      bar.value = s.percent;
+      if (s.state === "running") message.textContent = "Importing " + s.file + ": " + s.percent + "%";
+      if (s.state === "done") {
+        message.textContent = "Done: " + s.rows.toLocaleString("en-GB") + " rows imported, " +
+          s.unmatched.toLocaleString("en-GB") + " matched no locality." +
+          (s.errors && s.errors.length ? " Refused: " + s.errors.join(" ") : "");
+        return;
+      }
+      if (s.state === "failed") { message.textContent = "The import failed: " + s.errors.join(" "); return; }
+      setTimeout(poll, 1000);
+    });
+  }
+  if (bar.value < 100) poll();
+})();
