@@ -32,6 +32,8 @@ def celery_settings(redis_url):
         "result_backend": redis_url or "cache+memory://",
         "task_always_eager": not redis_url,
         "task_eager_propagates": True,
+        "task_store_eager_result": True,  # so progress pages can read an eager task's result
+        "task_track_started": True,
         "task_ignore_result": False,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,

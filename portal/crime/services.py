@@ -56,6 +56,20 @@ class WardMatcher:
         return None
 
 
+class _NotUtf8(Exception):
+    """Raised mid-stream; the importer then finds the exact line (text is decoded in chunks)."""
+
+
+def _first_bad_line(source):
+    with source.opener() as binary:
+        for number, line in enumerate(binary, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return number, line[error.start]
+    return None, 0
+
+
 class CountingReader(io.RawIOBase):
     """Counts the bytes read from a binary file, for progress bars."""
 
@@ -85,7 +99,7 @@ def sources(paths):
     for path in map(Path, paths):
         if path.suffix.lower() == ".zip":
             with zipfile.ZipFile(path) as archive:
-                members = sorted(m for m in archive.infolist() if m.filename.lower().endswith(".csv"))
+                members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv")]
             if not members:
                 raise ImportRejected(path.name, reason="the zip holds no CSV files")
             for member in sorted(members, key=lambda m: m.filename):
@@ -162,10 +176,8 @@ def _rows(name, binary, matcher, import_id):
             ward = matcher.match(lsoa, lat, lon)
             crime_id = row[at["Crime ID"]].strip() or None
             yield number, (month, force, crime_id, SLUGS[kind], lsoa, lat, lon, ward, import_id), ward is not None
-    except UnicodeDecodeError as error:
-        raise ImportRejected(name, row=reader.line_num + 1, reason=(
-            f"the file is not UTF-8 text (byte 0x{error.object[error.start]:02x}); "
-            "police.uk files are UTF-8")) from None
+    except UnicodeDecodeError:
+        raise _NotUtf8() from None
     except csv.Error as error:
         raise ImportRejected(name, row=reader.line_num, reason=f"is not valid CSV ({error})") from None
 
@@ -225,6 +237,11 @@ def import_source(source, *, by=None, matcher=None, progress=None):
         run.rows, run.matched, run.unmatched = rows, matched, rows - matched
         run.status, run.finished_at = "done", utcnow()
         db.session.commit()
+    except _NotUtf8:
+        db.session.rollback()
+        row, byte = _first_bad_line(source)
+        raise ImportRejected(source.name, row=row, reason=f"the file is not UTF-8 text (byte 0x{byte:02x}); "
+                                                          "police.uk files are UTF-8") from None
     except Exception:
         db.session.rollback()
         raise

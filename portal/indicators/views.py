@@ -169,8 +169,11 @@ def assessment():
     except ValueError:
         abort(404)
     length = min(max(length, 1), 12)
+    compare = request.args.get("compare", "year")
     start = add_months(end, -(length - 1))
-    before_start, before_end = add_months(start, -12), add_months(end, -12)
+    # Against the same months a year earlier (the plan's way), or the window just before.
+    back = length if compare == "previous" else 12
+    before_start, before_end = add_months(start, -back), add_months(end, -back)
     window = f"{start:%B %Y} to {end:%B %Y} compared with {before_start:%B %Y} to {before_end:%B %Y}"
     from ..places.models import descendant_ids
 
@@ -186,6 +189,7 @@ def assessment():
     from .maps import rate_map
 
     return render_template("indicators/assessment.html", months=months, end=end, length=length, window=window,
+                           compare=compare,
                            sections=sections, ranked=ranked[:15],
                            map_parts=rate_map(ranked, current_app.config), result=True,
                            month_label=lambda m: f"{m:%Y-%m}")

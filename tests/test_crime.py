@@ -1,0 +1,165 @@
+"""Importing police.uk street-level crime: real rows, tied to localities, all-or-nothing per file."""
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.config import ROOT
+from portal.crime.models import CrimeImport, CrimeRecord
+from portal.crime.services import import_paths
+from portal.extensions import db
+
+from .conftest import text_of
+
+POLICE = ROOT / "seed" / "police"
+OCT, NOV = POLICE / "2018-10-west-mercia-street.csv", POLICE / "2018-11-west-mercia-street.csv"
+SHROPSHIRE_LSOAS = {f["properties"]["LSOA11CD"] for f in json.loads(
+    (ROOT / "seed" / "boundaries" / "lsoa_E06000051.geojson").read_text())["features"]}
+
+
+def rows_of(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def write(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def stored(month="2018-10-01"):
+    return db.session.execute(select(func.count()).select_from(CrimeRecord).where(
+        CrimeRecord.month == month)).scalar_one()
+
+
+def sample(tmp_path, n=60):
+    """Real rows of October 2018: Shropshire ones, others, ASB without a Crime ID, rows without a place."""
+    header, *rows = rows_of(OCT)
+    inside = [r for r in rows if r[7] in SHROPSHIRE_LSOAS][:n // 2]
+    outside = [r for r in rows if r[7] and r[7] not in SHROPSHIRE_LSOAS][:n // 3]
+    nowhere = [r for r in rows if not r[7]][:3]
+    asb = [r for r in rows if r[9] == "Anti-social behaviour" and r[7] in SHROPSHIRE_LSOAS][:5]
+    chosen = inside + outside + nowhere + [r for r in asb if r not in inside]
+    return write(tmp_path / "2018-10-sample.csv", [header] + chosen), chosen
+
+
+@pytest.mark.both_databases
+def test_rows_are_tied_to_wards_and_the_rest_counted_not_dropped(app, backend, tmp_path):
+    path, chosen = sample(tmp_path)
+    runs, errors = import_paths([path])
+    assert errors == []
+    run = runs[0]
+    expected_inside = sum(1 for r in chosen if r[7] in SHROPSHIRE_LSOAS)
+    assert (run.rows, run.matched, run.unmatched) == (len(chosen), expected_inside, len(chosen) - expected_inside)
+    assert run.replaced == len(rows_of(OCT)) - 1  # the seeded full month was replaced
+    assert stored() == len(chosen)
+    asb = db.session.execute(select(CrimeRecord).where(CrimeRecord.crime_type == "anti-social-behaviour",
+                                                       CrimeRecord.month == "2018-10-01")).scalars().all()
+    assert asb and all(r.crime_id is None for r in asb)
+    placed = db.session.execute(select(CrimeRecord).where(CrimeRecord.lsoa_code.in_(SHROPSHIRE_LSOAS),
+                                                          CrimeRecord.month == "2018-10-01")).scalars().all()
+    assert all(r.locality.level == "ward" for r in placed) if hasattr(CrimeRecord, "locality") else all(
+        r.locality_id is not None for r in placed)
+
+
+def test_importing_a_month_again_replaces_it(app, tmp_path):
+    before = stored()
+    runs, _ = import_paths([OCT])
+    assert stored() == before == len(rows_of(OCT)) - 1
+    assert runs[0].replaced == before
+
+
+def test_a_zip_of_monthly_files_imports_each(app, tmp_path):
+    archive = tmp_path / "west-mercia.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(OCT, "2018-10/2018-10-west-mercia-street.csv")
+        z.write(NOV, "2018-11/2018-11-west-mercia-street.csv")
+    runs, errors = import_paths([archive])
+    assert errors == [] and [r.month.isoformat() for r in runs] == ["2018-10-01", "2018-11-01"]
+    assert stored("2018-11-01") == len(rows_of(NOV)) - 1
+
+
+def bad(tmp_path, case):
+    header, *rows = rows_of(OCT)
+    rows = rows[:40]
+    path = tmp_path / "bad.csv"
+    if case == "empty":
+        path.write_bytes(b"")
+    elif case == "headers":
+        write(path, [[h for h in header if h != "LSOA code"]] + [r[:7] + r[8:] for r in rows])
+    elif case == "encoding":
+        text = "\n".join(",".join(r) for r in [header] + rows).encode() + b"\n" + ",".join(rows[0]).encode()[:-1] + b"\xe9\n"
+        path.write_bytes(text)
+    elif case == "month":
+        rows[10][1] = "2018-13"
+        write(path, [header] + rows)
+    elif case == "two months":
+        rows[12][1] = "2018-11"
+        write(path, [header] + rows)
+    elif case == "latitude":
+        rows[7][5] = "fifty-two"
+        write(path, [header] + rows)
+    elif case == "crime type":
+        rows[3][9] = "Jaywalking"
+        write(path, [header] + rows)
+    elif case == "duplicate":
+        write(path, [header] + rows + [next(r for r in rows if r[0])])
+    elif case == "short row":
+        rows[5] = rows[5][:6]
+        write(path, [header] + rows)
+    elif case == "no rows":
+        write(path, [header])
+    return path
+
+
+BAD = {
+    "empty": "bad.csv: the file is empty",
+    "headers": "bad.csv, row 1: missing column(s) LSOA code",
+    "encoding": "bad.csv, row 42: the file is not UTF-8 text",
+    "month": "bad.csv, row 12, column 'Month': '2018-13' is not a month like 2018-10",
+    "two months": "bad.csv, row 14, column 'Month': 2018-11 differs from the file's month 2018-10",
+    "latitude": "bad.csv, row 9, column 'Latitude': 'fifty-two' is not a latitude",
+    "crime type": "bad.csv, row 5, column 'Crime type': unknown crime type 'Jaywalking'",
+    "duplicate": "bad.csv, row 42, column 'Crime ID': repeats row",
+    "short row": "bad.csv, row 7: has 6 values, the header has 12",
+    "no rows": "bad.csv: the file has a header but no rows",
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_a_bad_file_is_refused_whole_naming_the_problem(app, tmp_path, case):
+    before = stored()
+    runs, errors = import_paths([bad(tmp_path, case)])
+    assert runs == [] and len(errors) == 1
+    assert errors[0].message.startswith(BAD[case]), errors[0].message
+    assert stored() == before  # the month held before is untouched
+    logged = db.session.execute(select(CrimeImport).order_by(CrimeImport.id.desc())).scalars().first()
+    assert logged.status == "rejected" and logged.message == errors[0].message
+
+
+def test_the_cli_imports_with_progress_and_refuses_bad_files(app, tmp_path):
+    runner = app.test_cli_runner(mix_stderr=False) if "mix_stderr" in app.test_cli_runner.__code__.co_varnames else app.test_cli_runner()
+    path, chosen = sample(tmp_path)
+    result = runner.invoke(args=["crime", "import", str(path), str(bad(tmp_path, "crime type"))])
+    assert result.exit_code == 1
+    assert f"2018-10-sample.csv: {len(chosen)} rows for West Mercia Police, 2018-10" in result.output
+    assert "Refused, nothing imported: bad.csv, row 5, column 'Crime type'" in (result.output + (result.stderr or ""))
+    assert "Rolled up" in result.output
+
+
+def test_an_analyst_uploads_a_file_and_follows_its_progress(app, as_role, tmp_path):
+    path, chosen = sample(tmp_path)
+    analyst = as_role("analyst")
+    response = analyst.post("/indicators/imports", {"file": (open(path, "rb"), "2018-10-sample.csv")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = text_of(analyst.get(response.headers["Location"]))
+    assert f"Done: {len(chosen):,} rows imported" in page
+    status = analyst.get(response.headers["Location"].split("?")[0] + ".json").get_json()
+    assert status["state"] == "done" and status["rows"] == len(chosen)
+    assert "2018-10-sample.csv" in text_of(analyst.get("/indicators/imports"))
+    assert as_role("partner").get("/indicators/imports").status_code == 403
