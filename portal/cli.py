@@ -1,5 +1,6 @@
 """`flask ...` commands. Each calls the same service functions as the web pages and the tasks."""
 import os
+import sys
 
 import click
 from flask import current_app
@@ -114,7 +115,7 @@ def import_crime(paths, rollup):
     def progress(source, done, total):
         bar = bars.get(source.name)
         if bar is None:
-            bar = bars[source.name] = click.progressbar(length=total, label=source.name, file=click.get_text_stream("stderr"))
+            bar = bars[source.name] = click.progressbar(length=total, label=source.name, file=sys.stderr)
             bar.__enter__()
         bar.update(done - bar.pos)
         if done >= total:

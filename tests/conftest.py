@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -256,36 +257,42 @@ def worker_database(databases):
     return databases.postgresql()
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(worker_redis_url, worker_database, tmp_path_factory):
-    """`celery worker` in a subprocess, configured by environment variables like production."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = dict(os.environ, DATABASE_URL=worker_database, REDIS_URL=worker_redis_url,
+def start_worker(database_url, redis_url, queue, log):
+    """`celery worker` in a subprocess, configured by environment variables like production; waits for it."""
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
                PORTAL_ENV="development", DEMO_ACCOUNTS="0", CELERY_DEFAULT_QUEUE=queue)
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "tasks.celery_app", "worker", "--pool=solo",
-             "--without-heartbeat", "--without-mingle", "--without-gossip", "-Q", queue, "--loglevel=INFO"],
+             "--without-heartbeat", "--without-mingle", "--without-gossip", "-Q", queue, "--loglevel=INFO",
+             "-n", f"{queue}@%h"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    info = {"process": proc, "queue": queue, "database_url": worker_database, "log": log}
-    app = create_app(TestConfig(database_url=worker_database, redis_url=worker_redis_url))
-    celery = app.extensions["celery"]
+    celery = create_app(TestConfig(database_url=database_url, redis_url=redis_url)).extensions["celery"]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"the Celery worker exited: {log.read_text()[-3000:]}")
-        if celery.control.ping(timeout=0.5, destination=None):
-            break
-    else:
-        proc.kill()
-        pytest.fail(f"the Celery worker did not answer: {log.read_text()[-3000:]}")
-    yield info
+            pytest.fail(f"the Celery worker exited: {Path(log).read_text()[-3000:]}")
+        if celery.control.ping(timeout=0.5, destination=[f"{queue}@{socket.gethostname()}"]):
+            return proc
+    proc.kill()
+    pytest.fail(f"the Celery worker did not answer: {Path(log).read_text()[-3000:]}")
+
+
+def stop_worker(proc):
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(worker_redis_url, worker_database, tmp_path_factory):
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    proc = start_worker(worker_database, worker_redis_url, queue, log)
+    yield {"process": proc, "queue": queue, "database_url": worker_database, "log": log}
+    stop_worker(proc)
 
 
 @pytest.fixture

@@ -48,3 +48,50 @@ def test_overdue_reminders_through_the_worker_are_sent_once_a_day(worker_app):
     sent = db.session.execute(select(OutboxMessage).where(
         OutboxMessage.dedupe_key == f"overdue:{task.id}:{day}")).scalars().all()
     assert len(sent) == 1 and sent[0].to_email == partner.email
+
+
+def _crime_values():
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    db.session.expire_all()
+    return db.session.execute(text(
+        "SELECT COUNT(*), SUM(numerator), MAX(computed_at) FROM indicator_values WHERE indicator_id IN "
+        "(SELECT id FROM indicator_definitions WHERE source = 'police_crime')")).one()
+
+
+def test_a_rollup_through_the_worker_is_idempotent(worker_app):
+    celery = worker_app.extensions["celery"]
+    first = celery.tasks["indicators.rollup"].delay("2018-10-01", "2018-11-01", ["police_crime"]).get(timeout=120)
+    count, total, _ = _crime_values()
+    second = celery.tasks["indicators.rollup"].delay("2018-10-01", "2018-11-01", ["police_crime"]).get(timeout=120)
+    assert first == second and _crime_values()[:2] == (count, total) and count > 1000
+
+
+def test_a_worker_killed_mid_rollup_leaves_the_previous_values_and_a_rerun_completes(
+        worker_app, worker_redis_url, celery_worker_process, tmp_path):
+    import signal
+    import time
+    import uuid
+
+    from .conftest import start_worker
+
+    celery = worker_app.extensions["celery"]
+    celery.tasks["indicators.rollup"].delay("2018-10-01", "2018-11-01", ["police_crime"]).get(timeout=120)
+    before = _crime_values()
+    queue = f"doomed-{uuid.uuid4().hex[:6]}"
+    doomed = start_worker(celery_worker_process["database_url"], worker_redis_url, queue, tmp_path / "doomed.log")
+    result = celery.tasks["indicators.rollup"].apply_async(
+        ("2018-10-01", "2018-11-01", ["police_crime"], 60), queue=queue)
+    deadline = time.monotonic() + 60
+    while result.state != "STARTED" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert result.state == "STARTED"
+    time.sleep(2)  # inside the unit of work: old values deleted, new ones inserted, not committed
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    assert _crime_values() == before  # nothing half-done is visible, the old values are intact
+    rerun = celery.tasks["indicators.rollup"].delay("2018-10-01", "2018-11-01", ["police_crime"]).get(timeout=120)
+    after = _crime_values()
+    assert after[:2] == before[:2] and after[2] >= before[2] and rerun["police_crime"] == before[0]
