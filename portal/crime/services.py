@@ -45,8 +45,8 @@ class WardMatcher:
         self.tree = STRtree(self.shapes) if self.shapes else None
 
     def match(self, lsoa, lat, lon):
-        if lsoa and lsoa in self.by_lsoa:
-            return self.by_lsoa[lsoa]
+        if lsoa:  # police.uk has already placed the row: outside our LSOAs means outside Shropshire
+            return self.by_lsoa.get(lsoa)
         if lat is None or self.tree is None:
             return None
         point = Point(lon, lat)
@@ -140,42 +140,54 @@ def _rows(name, binary, matcher, import_id):
                                                     "this is not a police.uk street-level crime file")
         at = {column: header.index(column) for column in REQUIRED}
         width = len(header)
-        file_month = force = None
+        file_month = force = month_text_seen = None
+        good_lsoas = set()  # codes already checked (a month touches a few thousand)
+        i_month, i_type, i_lon, i_lat, i_lsoa, i_id = (at["Month"], at["Crime type"], at["Longitude"], at["Latitude"],
+                                                       at["LSOA code"], at["Crime ID"])
         for row in reader:
             number = reader.line_num
             if not row:
                 continue
             if len(row) != width:
                 raise ImportRejected(name, row=number, reason=f"has {len(row)} values, the header has {width}")
-            month_text = row[at["Month"]].strip()
-            match = MONTH.match(month_text)
-            if not match:
-                raise ImportRejected(name, row=number, column="Month", reason=f"'{month_text}' is not a month like 2018-10")
-            month = date(int(match.group(1)), int(match.group(2)), 1)
+            month_text = row[i_month]
+            if month_text == month_text_seen:
+                month = file_month
+            else:
+                month_text = month_text.strip()
+                match = MONTH.match(month_text)
+                if not match:
+                    raise ImportRejected(name, row=number, column="Month",
+                                         reason=f"'{month_text}' is not a month like 2018-10")
+                month = date(int(match.group(1)), int(match.group(2)), 1)
             if file_month is None:
                 file_month, force = month, row[at["Reported by"]].strip()
                 if not force:
                     raise ImportRejected(name, row=number, column="Reported by", reason="is empty")
                 yield "start", (file_month, force), None
+                month_text_seen = row[i_month]
             elif month != file_month:
                 raise ImportRejected(name, row=number, column="Month",
                                      reason=f"{month_text} differs from the file's month {file_month:%Y-%m}: "
                                             "police.uk files hold one month each")
-            kind = row[at["Crime type"]].strip()
-            if kind not in SLUGS:
-                raise ImportRejected(name, row=number, column="Crime type", reason=f"unknown crime type '{kind}'")
-            lon_text, lat_text = row[at["Longitude"]].strip(), row[at["Latitude"]].strip()
+            kind = SLUGS.get(row[i_type]) or SLUGS.get(row[i_type].strip())
+            if kind is None:
+                raise ImportRejected(name, row=number, column="Crime type",
+                                     reason=f"unknown crime type '{row[i_type].strip()}'")
+            lon_text, lat_text = row[i_lon].strip(), row[i_lat].strip()
             if bool(lon_text) != bool(lat_text):
                 raise ImportRejected(name, row=number, column="Latitude" if lon_text else "Longitude",
                                      reason="is empty while the other coordinate is given")
             lat = _number(lat_text, -90, 90, name, "Latitude", number) if lat_text else None
             lon = _number(lon_text, -180, 180, name, "Longitude", number) if lon_text else None
-            lsoa = row[at["LSOA code"]].strip() or None
-            if lsoa and not LSOA.match(lsoa):
-                raise ImportRejected(name, row=number, column="LSOA code", reason=f"'{lsoa}' is not an LSOA code")
+            lsoa = row[i_lsoa].strip() or None
+            if lsoa and lsoa not in good_lsoas:
+                if not LSOA.match(lsoa):
+                    raise ImportRejected(name, row=number, column="LSOA code", reason=f"'{lsoa}' is not an LSOA code")
+                good_lsoas.add(lsoa)
             ward = matcher.match(lsoa, lat, lon)
-            crime_id = row[at["Crime ID"]].strip() or None
-            yield number, (month, force, crime_id, SLUGS[kind], lsoa, lat, lon, ward, import_id), ward is not None
+            crime_id = row[i_id].strip() or None
+            yield number, (month, force, crime_id, kind, lsoa, lat, lon, ward, import_id), ward is not None
     except UnicodeDecodeError:
         raise _NotUtf8() from None
     except csv.Error as error:
@@ -183,13 +195,14 @@ def _rows(name, binary, matcher, import_id):
 
 
 class _Writer:
-    """Batches rows into the database: COPY on PostgreSQL, executemany elsewhere."""
+    """Batches rows into the database: one COPY stream per file on PostgreSQL (the server stores
+    rows while Python reads the next ones, on another core), executemany elsewhere."""
 
     def __init__(self):
         connection = db.session.connection()
         self.postgres = connection.dialect.name == "postgresql"
         self.raw = connection.connection.driver_connection if self.postgres else None
-        self.batch = []
+        self.batch, self.cursor, self.copy = [], None, None
 
     def add(self, values):
         self.batch.append(values)
@@ -200,13 +213,29 @@ class _Writer:
         if not self.batch:
             return
         if self.postgres:
-            with self.raw.cursor() as cursor:
-                with cursor.copy(f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                    for values in self.batch:
-                        copy.write_row(values)
+            if self.copy is None:
+                self.cursor = self.raw.cursor()
+                self._copy_context = self.cursor.copy(
+                    f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)")
+                self.copy = self._copy_context.__enter__()
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows(self.batch)  # None -> empty -> NULL
+            self.copy.write(buffer.getvalue())
         else:
             db.session.execute(insert(CrimeRecord.__table__), [dict(zip(COLUMNS, v)) for v in self.batch])
         self.batch = []
+
+    def close(self, failed=False):
+        """Finish the COPY stream (the server then reports any error in the data)."""
+        if not failed:
+            self.flush()
+        if self.copy is not None:
+            error = (RuntimeError, RuntimeError("import abandoned"), None) if failed else (None, None, None)
+            try:
+                self._copy_context.__exit__(*error)
+            finally:
+                self.cursor.close()
+                self.copy = None
 
 
 def import_source(source, *, by=None, matcher=None, progress=None):
@@ -216,6 +245,7 @@ def import_source(source, *, by=None, matcher=None, progress=None):
     db.session.add(run)
     db.session.flush()
     counter = CountingReader(source.opener())
+    writer = None
     try:
         writer = _Writer()
         rows = matched = 0
@@ -230,7 +260,7 @@ def import_source(source, *, by=None, matcher=None, progress=None):
             matched += is_matched
             if progress and rows % 2000 == 0:
                 progress(counter.count, source.size)
-        writer.flush()
+        writer.close()
         if rows == 0:
             raise ImportRejected(source.name, reason="the file has a header but no rows")
         _refuse_duplicates(source, run.id)
@@ -238,11 +268,13 @@ def import_source(source, *, by=None, matcher=None, progress=None):
         run.status, run.finished_at = "done", utcnow()
         db.session.commit()
     except _NotUtf8:
+        _abandon(writer)
         db.session.rollback()
         row, byte = _first_bad_line(source)
         raise ImportRejected(source.name, row=row, reason=f"the file is not UTF-8 text (byte 0x{byte:02x}); "
                                                           "police.uk files are UTF-8") from None
     except Exception:
+        _abandon(writer)
         db.session.rollback()
         raise
     finally:
@@ -250,6 +282,14 @@ def import_source(source, *, by=None, matcher=None, progress=None):
     if progress:
         progress(source.size, source.size)
     return run
+
+
+def _abandon(writer):
+    if writer is not None:
+        try:
+            writer.close(failed=True)
+        except Exception:  # the transaction is rolled back next anyway
+            pass
 
 
 def _refuse_duplicates(source, import_id):
