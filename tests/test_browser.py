@@ -89,7 +89,7 @@ def open_a_popup(page):
             break
         page.locator(".marker-cluster:visible").first.click()
         page.wait_for_timeout(400)
-    page.wait_for_selector(".portal-popup", timeout=5000)
+    page.wait_for_selector(".portal-popup", timeout=15000)
     return page.locator(".portal-popup").inner_text()
 
 
@@ -144,7 +144,8 @@ def test_the_list_works_without_javascript(chromium, live_server):
 PUBLIC_PAGES = ["/", "/map", "/you-said-we-did", "/you-said-we-did?q=Ludlow", "/places/ludlow", "/places/north",
                 "/open-data", "/login"]
 OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/new", "/concerns/new", "/concerns/top-categories",
-                 "/concerns/survey", "/plan/", "/concerns/1"]
+                 "/concerns/survey", "/plan/", "/concerns/1", "/tasks/", "/tasks/new", "/tasking/meetings/",
+                 "/tasking/meetings/new", "/indicators/", "/indicators/assessment"]
 
 
 def serious_violations(page):
