@@ -159,3 +159,17 @@ def test_the_strategic_assessment_computes_the_change_by_crime_type(app, as_role
     assert f"Shropshire: performance for November 2018 to November 2018 compared with October 2018 to October 2018 " \
            f"shows that all recorded crime {word} by {abs(change):.2f}%" in page
     assert "Vulnerable localities" in page and "Quarry and Coton Hill" in page
+
+
+def test_crime_rises_reach_the_tasking_agenda_and_rates_the_locality_page(app, browser):
+    from portal.tasking.services import build_agenda
+
+    north = db.session.execute(select(Locality).filter_by(key="north")).scalar_one()
+    rises = [s for kind, s, _, _ in build_agenda(north, date(2018, 12, 5)) if kind == "crime_rise"]
+    lsoas = set(seed_locality("north")["lsoa_codes"])
+    first = rises[0]
+    kind = first.split(" rose by ")[0]
+    now, before = by_hand("2018-11", lsoas, {kind}), by_hand("2018-10", lsoas, {kind})
+    assert f"{kind} rose by {now - before} in November 2018 ({before} to {now})" in first
+    page = text_of(browser.get("/places/ludlow"))
+    assert "Recorded crime, Oct 2018 to Nov 2018:" in page and "across Shropshire" in page

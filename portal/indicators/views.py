@@ -25,6 +25,13 @@ from .periods import add_months, label
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 
 
+@bp.record_once
+def add_crime_to_other_pages(state):
+    from .providers import register
+
+    register()
+
+
 def _locality(key):
     loc = db.session.execute(select(Locality).where(Locality.key == (key or "shropshire"))).scalar_one_or_none()
     if loc is None:
