@@ -85,3 +85,12 @@ def require(condition):
     if not condition:
         g.access_refused = "record"  # the role may use the page, but not for this record
         abort(403)
+
+
+def get_allowed(model, ident, may_see):
+    """The record, 404 if it does not exist, 403 if ``may_see(current_user, record)`` says no."""
+    from .extensions import db
+
+    record = db.get_or_404(model, ident)
+    require(may_see(current_user, record))
+    return record

@@ -70,3 +70,10 @@ def error_items(form):
 def split_names(text):
     """"Bishops Castle, B. Castle" -> ["Bishops Castle", "B. Castle"]: the other-names fields."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def render_form(template, form, **context):
+    """A form page; 400 when a submitted form comes back with errors, so clients and tests can tell."""
+    from flask import render_template
+
+    return render_template(template, form=form, **context), (400 if request.method == "POST" else 200)

@@ -8,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, require
+from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ImportRejected, PortalError
 from ..extensions import db
-from ..forms import page_number, show_error
+from ..forms import render_form, page_number, show_error
 from ..partners.services import all_organisations
 from ..places import services as places
 from ..places.models import Locality
@@ -222,13 +222,11 @@ def new_concern():
                 flash("Saved the concern." if concern.id and not item.repeat_of_id
                       else "Added to the open concern.", "success")
                 return redirect(url_for("concerns.show", concern_id=concern.id))
-    return render_template("concerns/concern_form.html", form=form), (400 if request.method == "POST" else 200)
+    return render_form("concerns/concern_form.html", form)
 
 
 def _viewable(concern_id):
-    concern = db.get_or_404(Concern, concern_id)
-    require(services.can_view(current_user, concern))
-    return concern
+    return get_allowed(Concern, concern_id, services.can_view)
 
 
 def _status_form(concern, form=None):
@@ -345,7 +343,7 @@ def survey_import():
                   f"{', '.join(result.periods)}" + (f", replacing {result.replaced}." if result.replaced else "."),
                   "success")
             return redirect(url_for("concerns.survey_results"))
-    return render_template("concerns/survey_import.html", form=form), (400 if request.method == "POST" else 200)
+    return render_form("concerns/survey_import.html", form)
 
 
 # ---- the managed list of categories --------------------------------------------------------------

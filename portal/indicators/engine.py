@@ -81,53 +81,42 @@ LEFT JOIN counts c ON c.indicator_id = i.id AND c.locality_id = l.id AND c.perio
 WHERE i.source = 'police_crime' AND p.months > 0
 """
 
+def share_sql(counts, numerator, denominator, code):
+    """A percentage indicator from the portal's own records: ``counts`` is a CTE giving, per locality
+    and period, the two counts; the share is numerator / denominator."""
+    return (f"INSERT INTO indicator_values ({INSERT_COLUMNS})\n"
+            f"WITH RECURSIVE {ANCESTORS},\n"
+            + PERIODS.format(data_months="SELECT month FROM period_months WHERE period_type = 'month'") + ",\n"
+            + f"    counts AS ({counts})\n"
+            f"SELECT i.id, c.locality_id, c.period_type, c.period_start, p.period_end, p.year_before,\n"
+            f"       c.{numerator}, c.{denominator}, c.{numerator} * 100.0 / c.{denominator}, p.months, :now\n"
+            "FROM counts c\n"
+            "JOIN periods p ON p.period_type = c.period_type AND p.period_start = c.period_start\n"
+            f"CROSS JOIN indicator_definitions i WHERE i.code = '{code}'")
+
+
 # Share of concerns raised in the period that had a published "We did" within 28 days.
-WE_DID_SQL = f"""
-INSERT INTO indicator_values ({INSERT_COLUMNS})
-WITH RECURSIVE {ANCESTORS},
-    {PERIODS.format(data_months="SELECT month FROM period_months WHERE period_type = 'month'")},
-    counts AS (
+WE_DID_SQL = share_sql("""
         SELECT a.ancestor_id AS locality_id, pm.period_type, pm.period_start, COUNT(*) AS raised,
                SUM(CASE WHEN c.published AND c.responded_on IS NOT NULL
-                         AND c.responded_on <= {{plus_28}} THEN 1 ELSE 0 END) AS answered
+                         AND c.responded_on <= {plus_28} THEN 1 ELSE 0 END) AS answered
         FROM concerns c
         JOIN ancestors a ON a.locality_id = c.locality_id
-        JOIN period_months pm ON pm.period_type IN ('month', 'quarter', 'half_year', 'financial_year', 'rolling_12')
-             AND pm.month = {{month_of_raised}}
+        JOIN period_months pm ON pm.month = {month_of_raised}
         JOIN periods p ON p.period_type = pm.period_type AND p.period_start = pm.period_start
         WHERE c.repeat_of_id IS NULL AND c.status != 'no_further_action'
-        GROUP BY a.ancestor_id, pm.period_type, pm.period_start
-    )
-SELECT i.id, c.locality_id, c.period_type, c.period_start, p.period_end, p.year_before, c.answered, c.raised,
-       c.answered * 100.0 / c.raised, p.months, :now
-FROM counts c
-JOIN periods p ON p.period_type = c.period_type AND p.period_start = c.period_start
-CROSS JOIN indicator_definitions i
-WHERE i.code = 'we-did-within-28-days'
-"""
+        GROUP BY a.ancestor_id, pm.period_type, pm.period_start""", "answered", "raised", "we-did-within-28-days")
 
 # Share of tasks due in the period that were completed by their due date (by the task's area).
-TASKS_SQL = f"""
-INSERT INTO indicator_values ({INSERT_COLUMNS})
-WITH RECURSIVE {ANCESTORS},
-    {PERIODS.format(data_months="SELECT month FROM period_months WHERE period_type = 'month'")},
-    counts AS (
+TASKS_SQL = share_sql("""
         SELECT a.ancestor_id AS locality_id, pm.period_type, pm.period_start, COUNT(*) AS due,
                SUM(CASE WHEN t.completed_on IS NOT NULL AND t.completed_on <= t.due_on THEN 1 ELSE 0 END) AS on_time
         FROM tasks t
         JOIN ancestors a ON a.locality_id = t.area_id
-        JOIN period_months pm ON pm.month = {{month_of_due}}
+        JOIN period_months pm ON pm.month = {month_of_due}
         JOIN periods p ON p.period_type = pm.period_type AND p.period_start = pm.period_start
         WHERE t.status != 'escalated'
-        GROUP BY a.ancestor_id, pm.period_type, pm.period_start
-    )
-SELECT i.id, c.locality_id, c.period_type, c.period_start, p.period_end, p.year_before, c.on_time, c.due,
-       c.on_time * 100.0 / c.due, p.months, :now
-FROM counts c
-JOIN periods p ON p.period_type = c.period_type AND p.period_start = c.period_start
-CROSS JOIN indicator_definitions i
-WHERE i.code = 'tasks-completed-on-time'
-"""
+        GROUP BY a.ancestor_id, pm.period_type, pm.period_start""", "on_time", "due", "tasks-completed-on-time")
 
 # The latest hand-entered figure for each indicator, locality and period.
 MANUAL_SQL = f"""

@@ -6,10 +6,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, require
+from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ConflictError, PortalError
 from ..extensions import db
-from ..forms import show_error
+from ..forms import render_form, show_error
 from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
@@ -75,13 +75,11 @@ def new_task():
         else:
             flash(f"Task raised and assigned to {task.owner.display_name}.", "success")
             return redirect(url_for("tasking.task", task_id=task.id))
-    return render_template("tasking/task_form.html", form=form), (400 if request.method == "POST" else 200)
+    return render_form("tasking/task_form.html", form)
 
 
 def _visible(task_id):
-    task = db.get_or_404(Task, task_id)
-    require(services.can_view(current_user, task))
-    return task
+    return get_allowed(Task, task_id, services.can_view)
 
 
 def _task_page(task, update_form=None, review_form=None, status=200):
@@ -175,7 +173,7 @@ def new_meeting():
         else:
             flash(f"Agenda built: {len(meeting.items)} items.", "success")
             return redirect(url_for("tasking.meeting", meeting_id=meeting.id))
-    return render_template("tasking/meeting_form.html", form=form), (400 if request.method == "POST" else 200)
+    return render_form("tasking/meeting_form.html", form)
 
 
 def _decision_form(meeting, form=None):
