@@ -68,14 +68,16 @@ def test_rows_are_tied_to_wards_and_the_rest_counted_not_dropped(app, backend, t
     assert placed and all(r.locality_id in wards for r in placed)
 
 
-def test_importing_a_month_again_replaces_it(app, tmp_path):
+@pytest.mark.both_databases
+def test_importing_a_month_again_replaces_it(app, backend, tmp_path):
     before = stored()
     runs, _ = import_paths([OCT])
     assert stored() == before == len(rows_of(OCT)) - 1
     assert runs[0].replaced == before
 
 
-def test_a_zip_of_monthly_files_imports_each(app, tmp_path):
+@pytest.mark.both_databases
+def test_a_zip_of_monthly_files_imports_each(app, backend, tmp_path):
     archive = tmp_path / "west-mercia.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(OCT, "2018-10/2018-10-west-mercia-street.csv")
@@ -132,8 +134,9 @@ BAD = {
 }
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("case", BAD)
-def test_a_bad_file_is_refused_whole_naming_the_problem(app, tmp_path, case):
+def test_a_bad_file_is_refused_whole_naming_the_problem(app, backend, tmp_path, case):
     before = stored()
     runs, errors = import_paths([bad(tmp_path, case)])
     assert runs == [] and len(errors) == 1
