@@ -247,9 +247,6 @@ def import_source(source, *, by=None, matcher=None, progress=None):
     counter = CountingReader(source.opener())
     writer = None
     try:
-        if db.session.connection().dialect.name == "postgresql":
-            rows, matched = _import_on_postgres(source, run, matcher, counter, progress)
-            return _finish(run, rows, matched, progress, source)
         writer = _Writer()
         rows = matched = 0
         for number, values, is_matched in _rows(source.name, io.BufferedReader(counter), matcher, run.id):
@@ -267,7 +264,9 @@ def import_source(source, *, by=None, matcher=None, progress=None):
         if rows == 0:
             raise ImportRejected(source.name, reason="the file has a header but no rows")
         _refuse_duplicates(source, run.id)
-        _finish(run, rows, matched, None, source)
+        run.rows, run.matched, run.unmatched = rows, matched, rows - matched
+        run.status, run.finished_at = "done", utcnow()
+        db.session.commit()
     except _NotUtf8:
         _abandon(writer)
         db.session.rollback()
@@ -283,36 +282,6 @@ def import_source(source, *, by=None, matcher=None, progress=None):
     if progress:
         progress(source.size, source.size)
     return run
-
-
-def _finish(run, rows, matched, progress, source):
-    run.rows, run.matched, run.unmatched = rows, matched, rows - matched
-    run.status, run.finished_at = "done", utcnow()
-    db.session.commit()
-    if progress:
-        progress(source.size, source.size)
-    return run
-
-
-def _import_on_postgres(source, run, matcher, counter, progress):
-    """Check the header here, then hand the rest of the file to COPY (see staging.py)."""
-    from . import staging
-
-    stream = io.BufferedReader(counter)
-    first = stream.readline()
-    try:
-        header_text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportRejected(source.name, row=1, reason=f"the file is not UTF-8 text (byte 0x{first[error.start]:02x}); "
-                                                        "police.uk files are UTF-8") from None
-    if not header_text.strip():
-        raise ImportRejected(source.name, reason="the file is empty")
-    header = [h.strip() for h in next(csv.reader([header_text]))]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ImportRejected(source.name, row=1, reason=f"missing column(s) {', '.join(missing)}: "
-                                                        "this is not a police.uk street-level crime file")
-    return staging.import_file(source, stream, header, run, matcher, counter, progress)
 
 
 def _abandon(writer):
