@@ -206,23 +206,21 @@ def sentence(place, rows, window):
 
 def vulnerable_localities(date_from, date_to, previous_from, previous_to, level="ward", limit=15):
     """Localities ranked by recorded crime per 1,000 residents (not ASB), with the change on the year before."""
-    from ..places.models import descendant_ids
+    from ..places.services import descendants_map
 
     months = max(1, (date_to.year - date_from.year) * 12 + date_to.month - date_from.month + 1)
     localities = db.session.execute(select(Locality).where(Locality.level == level, Locality.active)).scalars().all()
-    rows = []
-    for loc in localities:
-        ids = list(db.session.execute(descendant_ids(loc.id)).scalars())
-        rows.append((loc, ids))
+    below = descendants_map()
     now = _counts_by_locality(date_from, date_to)
     before = _counts_by_locality(previous_from, previous_to)
     ranked = []
-    for loc, ids in rows:
-        n, b = sum(now.get(i, 0) for i in ids), sum(before.get(i, 0) for i in ids)
+    for loc in localities:
         if not loc.population:
             continue
-        rate = n * 1000.0 / loc.population * 12 / months
-        ranked.append({"locality": loc, "crimes": n, "before": b, "rate": rate,
+        ids = below.get(loc.id, {loc.id})
+        n, b = sum(now.get(i, 0) for i in ids), sum(before.get(i, 0) for i in ids)
+        ranked.append({"locality": loc, "crimes": n, "before": b,
+                       "rate": n * 1000.0 / loc.population * 12 / months,
                        "change": None if not b else 100.0 * (n - b) / b})
     ranked.sort(key=lambda r: -r["rate"])
     return ranked[:limit] if limit else ranked

@@ -73,3 +73,23 @@ def save_locality(loc, *, key, name, level, parent, population, population_sourc
     loc.population_estimated, loc.aliases, loc.active = population_estimated, aliases, active
     db.session.commit()
     return loc
+
+
+def descendants_map():
+    """{locality id: ids of it and everything below it}, from one query (for per-locality reports)."""
+    rows = db.session.execute(select(Locality.id, Locality.parent_id)).all()
+    children = {}
+    for locality_id, parent_id in rows:
+        children.setdefault(parent_id, []).append(locality_id)
+    below = {}
+
+    def walk(locality_id):
+        ids = {locality_id}
+        for child in children.get(locality_id, []):
+            ids |= walk(child)
+        below[locality_id] = ids
+        return ids
+
+    for root in children.get(None, []):
+        walk(root)
+    return below
