@@ -21,7 +21,6 @@ import math
 from pathlib import Path
 
 from shapely.geometry import Point, shape
-from shapely.ops import unary_union
 
 SEED = Path(__file__).resolve().parent
 WARDS = SEED / "boundaries" / "ukgeojson_wards_by_lad_E06000051.geojson"

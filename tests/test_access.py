@@ -4,7 +4,6 @@ The walk covers every URL rule the app has, so a new route without an
 ``@allow`` (or with the wrong one) fails here.
 """
 import pytest
-from werkzeug.routing import BaseConverter
 
 from portal.access import PUBLIC, ROLES, SIGNED_IN, rule_for
 

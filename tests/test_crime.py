@@ -1,6 +1,5 @@
 """Importing police.uk street-level crime: real rows, tied to localities, all-or-nothing per file."""
 import csv
-import io
 import json
 import zipfile
 from datetime import date

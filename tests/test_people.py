@@ -2,7 +2,6 @@ import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.config import TestConfig
 from portal.extensions import db
 from portal.people.models import User
 
@@ -141,13 +140,11 @@ def test_production_has_no_demo_accounts_and_secure_cookies(monkeypatch):
 
 
 def _choices(response, name):
+    """(value, label) of the checkboxes a person sees for a field."""
     import re
 
     html = response.get_data(as_text=True)
-    out = []
-    for match in re.finditer(r'<input[^>]*name="%s"[^>]*value="([^"]+)"[^>]*>\s*<label[^>]*>\s*([^<]+?)\s*</label>' % name, html):
-        out.append((match.group(1), match.group(2)))
-    for match in re.finditer(r'<option[^>]*value="([^"]*)"[^>]*>([^<]+)</option>', html):
-        pass
+    pattern = r'<input[^>]*name="%s"[^>]*value="([^"]+)"[^>]*>\s*<label[^>]*>\s*([^<]+?)\s*</label>' % name
+    out = [(m.group(1), m.group(2)) for m in re.finditer(pattern, html)]
     assert out, f"no choices for {name}"
     return out

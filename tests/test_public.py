@@ -1,5 +1,4 @@
 """What residents see: published concerns only, public texts only, generalised points; open data."""
-import json
 import re
 from datetime import date
 

@@ -14,7 +14,7 @@ from portal.partners.models import Organisation
 from portal.people.models import User
 from portal.places.models import Locality
 from portal.tasking import services
-from portal.tasking.models import AgendaItem, Task, TaskingMeeting, TaskUpdate
+from portal.tasking.models import Task, TaskingMeeting, TaskUpdate
 
 from .conftest import DEMO_EMAILS, Browser, text_of
 

@@ -161,8 +161,6 @@ def manual_history(limit=100):
 
 def crime_counts(date_from, date_to, locality_ids=None):
     """{crime_type: count} of recorded crime in the months [date_from, date_to], for wards below the localities."""
-    from ..places.models import descendant_ids
-
     query = select(CrimeRecord.crime_type, func.count()).where(
         CrimeRecord.month >= date_from, CrimeRecord.month <= date_to, CrimeRecord.locality_id.is_not(None))
     if locality_ids is not None:

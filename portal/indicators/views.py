@@ -20,7 +20,7 @@ from ..plan.models import IndicatorDefinition
 from . import services
 from .forms import CrimeUploadForm, ManualValueForm
 from .models import FREQUENCY_PERIODS, PERIOD_LABELS
-from .periods import add_months, label
+from .periods import add_months
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 

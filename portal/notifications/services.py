@@ -2,7 +2,7 @@
 then delivered by SMTP when one is configured (MAIL_SERVER), or left for admins to read.
 """
 import smtplib
-from datetime import date, timedelta
+from datetime import date
 from email.message import EmailMessage
 
 from flask import current_app

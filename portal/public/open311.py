@@ -3,7 +3,7 @@
 Service codes are concern category ids; a request is a published concern in
 its public shape, so civic tools see exactly what residents see.
 """
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 

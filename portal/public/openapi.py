@@ -34,7 +34,6 @@ def _get(summary, description, content, parameters=(), not_found=False):
 
 
 def document(server):
-    concern_list = {"application/json": {"schema": {"type": "array", "items": PUBLIC_CONCERN}}}
     key = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "A locality key, like ludlow or north"}
     ident = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}

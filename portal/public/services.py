@@ -16,8 +16,7 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..concerns.models import (ACCEPTED, CLOSED, IN_PROGRESS, NEW, RESPONDED, Concern, ConcernCategory,
-                               PactMeeting)
+from ..concerns.models import ACCEPTED, CLOSED, IN_PROGRESS, NEW, RESPONDED, Concern, PactMeeting
 from ..extensions import db
 from ..places.models import Locality, descendant_ids
 
