@@ -77,3 +77,8 @@ def render_form(template, form, **context):
     from flask import render_template
 
     return render_template(template, form=form, **context), (400 if request.method == "POST" else 200)
+
+
+def int_or_none(value):
+    """A select's chosen id, or None for its blank "Choose..." option."""
+    return int(value) if value else None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ImportRejected, PortalError
 from ..extensions import db
-from ..forms import render_form, page_number, show_error
+from ..forms import int_or_none as _int, page_number, render_form, show_error
 from ..partners.services import all_organisations
 from ..places import services as places
 from ..places.models import Locality
@@ -36,10 +36,6 @@ def category_choices(blank="Choose a category"):
 def locality_choices(blank="Choose a place"):
     areas = None if current_user.is_admin else current_user.area_ids
     return [("", blank)] + [(str(i), label) for i, label in places.choices_below_area(areas)]
-
-
-def _int(value):
-    return int(value) if value else None
 
 
 # ---- the register ------------------------------------------------------------------------------
@@ -127,27 +123,28 @@ def _items(form):
     return items
 
 
-def _ask_about_repeats(form, items):
-    """Show each row that repeats an open concern and ask the officer to link it or log it anew.
+def _offer_link(field, original):
+    """Put the "is this the same problem?" question on a repeat field; True while it is unanswered."""
+    field.choices = [(f"link:{original.id}", f"Yes, add it to the open concern (raised {original.raised_count} "
+                                             f"time{'s' if original.raised_count != 1 else ''} so far)"),
+                     ("new", "No, record it as a new concern")]
+    field.original = original
+    if field.data in (f"link:{original.id}", "new"):
+        return False
+    field.errors = list(field.errors) + [
+        f"{original.locality.name} already has an open concern about "
+        f"{original.category.name.lower()}: choose whether to add this one to it"]
+    return True
 
-    Returns True when a row still needs that answer.
-    """
+
+def _ask_about_repeats(form, items):
+    """Ask about each row that repeats an open concern. Returns True when a row still needs the answer."""
     candidates = services.open_repeat_candidates((i.locality_id, i.category_id) for i in items)
     waiting = False
     for item in items:
         original = candidates.get((item.locality_id, item.category_id))
-        if original is None:
-            continue
-        field = form.concerns[item.row].form.repeat
-        field.choices = [(f"link:{original.id}", f"Yes, add it to the open concern (raised {original.raised_count} "
-                                                 f"time{'s' if original.raised_count != 1 else ''} so far)"),
-                         ("new", "No, record it as a new concern")]
-        field.original = original
-        if field.data not in (f"link:{original.id}", "new"):
-            field.errors = list(field.errors) + [
-                f"{original.locality.name} already has an open concern about "
-                f"{original.category.name.lower()}: choose whether to add this one to it"]
-            waiting = True
+        if original is not None:
+            waiting |= _offer_link(form.concerns[item.row].form.repeat, original)
     return waiting
 
 
@@ -205,13 +202,8 @@ def new_concern():
             repeat_of_id=int(repeat.split(":")[1]) if repeat.startswith("link:") else None)
         original = services.open_repeat_candidates([(item.locality_id, item.category_id)]).get(
             (item.locality_id, item.category_id))
-        if original is not None and repeat not in (f"link:{original.id}", "new"):
-            form.repeat.choices = [(f"link:{original.id}", f"Yes, add it to the open concern (raised "
-                                                           f"{original.raised_count} times so far)"),
-                                   ("new", "No, record it as a new concern")]
-            form.repeat.original = original
-            form.repeat.errors = [f"{original.locality.name} already has an open concern about "
-                                  f"{original.category.name.lower()}: choose whether to add this one to it"]
+        if original is not None and _offer_link(form.repeat, original):
+            pass  # the form is shown again with the question
         else:
             try:
                 concern = services.log_concern(item, by=current_user, source=form.source.data,

@@ -111,8 +111,17 @@ def sources(paths):
 
 
 def _zip_member(path, member):
+    """The member as a file object; closing it closes the archive too."""
     archive = zipfile.ZipFile(path)
-    return archive.open(member)
+    handle = archive.open(member)
+    close = handle.close
+
+    def close_both():
+        close()
+        archive.close()
+
+    handle.close = close_both
+    return handle
 
 
 def _number(value, low, high, name, column, row):

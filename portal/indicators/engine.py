@@ -15,7 +15,7 @@ and to every period (the period_months calendar).
 import time
 from datetime import date
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, insert, inspect, select, text
 
 from ..crime.models import CrimeRecord
 from ..extensions import db
@@ -203,8 +203,6 @@ def default_range():
 
 def rollup_source(source, date_from, date_to, hold_seconds=0):
     """One unit of work: a source's values for the periods overlapping [date_from, date_to]. Commits."""
-    from .engine_units import UNITS
-
     params = {"date_from": date_from, "date_to": date_to, "months_from": add_months(date_from, -11),
               "source": source, "now": utcnow()}
     try:
@@ -237,3 +235,18 @@ def rollup(date_from=None, date_to=None, sources=SOURCES, hold_seconds=0):
     default_from, default_to = default_range()
     date_from, date_to = date_from or default_from, date_to or default_to
     return {source: rollup_source(source, date_from, date_to, hold_seconds) for source in sources}
+
+
+def _portal_statements():
+    # The tasks table comes with the tasking feature; a deployment without it still rolls up concerns.
+    if inspect(db.session.get_bind()).has_table("tasks"):
+        return [WE_DID_SQL, TASKS_SQL]
+    return [WE_DID_SQL]
+
+
+# The statements of each source's unit of work.
+UNITS = {
+    "police_crime": lambda: [CRIME_SQL],
+    "portal": _portal_statements,
+    "manual": lambda: [MANUAL_SQL],
+}

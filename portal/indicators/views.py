@@ -150,8 +150,8 @@ def manual():
                 value=form.value.data, note=form.note.data or "")
             from .engine import rollup
 
-            rollup(add_months(form.period_start.data.replace(day=1), 0), form.period_start.data.replace(day=1),
-                   sources=("manual",))
+            first = form.period_start.data.replace(day=1)
+            rollup(first, first, sources=("manual",))
         except PortalError as error:
             db.session.rollback()
             show_error(form, error)

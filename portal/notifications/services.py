@@ -82,10 +82,12 @@ def weekly_digest(today=None):
 
     today = today or date.today()
     year, week, _ = today.isocalendar()
-    queued = 0
+    queued, by_organisation = 0, {}
     users = db.session.execute(select(User).where(User.active, User.organisation_id.is_not(None))).scalars()
     for user in users:
-        tasks = organisation_tasks(user.organisation_id)
+        if user.organisation_id not in by_organisation:  # colleagues share one list
+            by_organisation[user.organisation_id] = organisation_tasks(user.organisation_id)
+        tasks = by_organisation[user.organisation_id]
         if not tasks:
             continue
         lines = [f"- {t.title} (due {t.due_on:%d %b %Y}, {t.status_label.lower()}"

@@ -21,14 +21,15 @@ def services_list():
              "metadata": False, "type": "realtime", "keywords": c.group, "group": c.group} for c in rows]
 
 
-def as_request(record):
+def as_request(concern):
+    record = public.public_record(concern)
     responded = record["status"] == public.DONE
     return {
         "service_request_id": str(record["id"]),
         "status": "closed" if responded else "open",
         "status_notes": record["we_did"] or None,
         "service_name": record["category"].capitalize(),
-        "service_code": None,
+        "service_code": str(concern.category_id),
         "description": record["you_said"],
         "agency_responsible": "Shropshire Safer Stronger Communities Partnership",
         "service_notice": None,
@@ -70,22 +71,12 @@ def requests(args):
     elif status == "closed":
         query = query.where(Concern.status.in_(public.PUBLIC_STATUSES_OF[public.DONE]))
     rows = db.session.execute(public.with_public_relations(query).limit(MAX_REQUESTS)).scalars()
-    out = []
-    for concern in rows:
-        item = as_request(public.public_record(concern))
-        item["service_code"] = str(concern.category_id)
-        out.append(item)
-    return out
+    return [as_request(concern) for concern in rows]
 
 
 def request_by_id(concern_id):
-    concern = db.session.execute(public.with_public_relations(
-        public.published_query().where(Concern.id == concern_id))).scalar_one_or_none()
-    if concern is None:
-        return None
-    item = as_request(public.public_record(concern))
-    item["service_code"] = str(concern.category_id)
-    return item
+    concern = public.published_concern(concern_id)
+    return as_request(concern) if concern is not None else None
 
 
 def services():

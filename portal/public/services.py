@@ -73,6 +73,12 @@ def public_point(locality):
     return (round(node.centre_lat, 5), round(node.centre_lon, 5)) if node else (None, None)
 
 
+def published_concern(concern_id):
+    """One published concern with what its public record needs, or None."""
+    return db.session.execute(with_public_relations(
+        published_query().where(Concern.id == concern_id))).scalar_one_or_none()
+
+
 def public_record(concern):
     """The only shape in which a concern leaves the server for the public."""
     status = PUBLIC_STATUS[concern.status]

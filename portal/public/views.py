@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from sqlalchemy import select, text
 
 from ..access import PUBLIC, allow
-from ..concerns.models import Concern, ConcernCategory
+from ..concerns.models import ConcernCategory
 from ..extensions import db
 from ..forms import page_number
 from ..places.models import Locality, descendant_ids
@@ -102,8 +102,7 @@ def map_points():
 @bp.route("/api/concerns/<int:concern_id>.json")
 @allow(PUBLIC)
 def concern_json(concern_id):
-    concern = db.session.execute(services.with_public_relations(
-        services.published_query().where(Concern.id == concern_id))).scalar_one_or_none()
+    concern = services.published_concern(concern_id)
     if concern is None:
         abort(404)
     return jsonify(services.public_record(concern))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ConflictError, PortalError
 from ..extensions import db
-from ..forms import render_form, show_error
+from ..forms import int_or_none as _int, render_form, show_error
 from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
@@ -18,10 +18,6 @@ from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskFo
 from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
 
 bp = Blueprint("tasking", __name__)
-
-
-def _int(value):
-    return int(value) if value else None
 
 
 def owner_choices():
