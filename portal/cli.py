@@ -126,6 +126,8 @@ def import_crime(paths, rollup):
         click.echo(f"{run.file_name}: {run.rows:,} rows for {run.force}, {run.month:%Y-%m}; "
                    f"{run.matched:,} in Shropshire, {run.unmatched:,} matched no locality"
                    + (f"; replaced {run.replaced:,}" if run.replaced else ""))
+        if run.quality_note:
+            click.echo(f"  Data quality: {run.quality_note}")
     for error in errors:
         click.echo(f"Refused, nothing imported: {error.message}", err=True)
     months = sorted({run.month for run in runs})

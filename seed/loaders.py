@@ -163,6 +163,11 @@ def _load_indicator(row, action):
     ind.crime_types = list(row.get("crime_types") or [])
     ind.amber_tolerance = row.get("amber_tolerance") if row.get("amber_tolerance") is not None else 5.0
     ind.notes = row.get("notes") or ""
+    ind.proxy_note = row.get("proxy_note") or ""
+    ind.target_change_pct = row.get("target_change_pct")
+    ind.baseline_period_type = row.get("baseline_period_type")
+    ind.baseline_period_start = (date.fromisoformat(row["baseline_period_start"])
+                                 if row.get("baseline_period_start") else None)
     return int(new)
 
 

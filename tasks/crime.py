@@ -23,4 +23,5 @@ def import_files(self, paths, user_id=None):
         current_app.extensions["celery"].tasks["indicators.rollup"].delay(
             months[0].isoformat(), months[-1].isoformat(), ["police_crime"])
     return {"imported": [run.id for run in runs], "rows": sum(r.rows for r in runs),
-            "unmatched": sum(r.unmatched for r in runs), "errors": [e.message for e in errors]}
+            "unmatched": sum(r.unmatched for r in runs), "errors": [e.message for e in errors],
+            "notes": [f"{r.file_name}: {r.quality_note}" for r in runs if r.quality_note]}

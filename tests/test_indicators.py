@@ -96,11 +96,9 @@ def test_rag_follows_the_trajectory_and_the_polarity(app):
     halfway = services.trajectory(ni16, date(2010, 9, 30))
     assert ni16.target < halfway < ni16.baseline
 
-    class Row:
-        period_type, months, period_end = "rolling_12", 12, date(2011, 2, 1)
-
-        def __init__(self, value):
-            self.value = value
+    def Row(value):
+        return IndicatorValue(period_type="rolling_12", months=12, period_end=date(2011, 2, 1), value=value,
+                              entered_by_hand=False)
 
     expected = services.trajectory(ni16, date(2011, 3, 1))
     assert services.rag(ni16, Row(expected)) == "Green"
@@ -156,8 +154,8 @@ def test_the_strategic_assessment_computes_the_change_by_crime_type(app, as_role
     change = 100 * (now - before) / before
     page = text_of(as_role("officer").get("/indicators/assessment?end=2018-11&length=1&compare=previous"))
     word = "fell" if change < 0 else "rose"
-    assert f"Shropshire: performance for November 2018 to November 2018 compared with October 2018 to October 2018 " \
-           f"shows that all recorded crime {word} by {abs(change):.2f}%" in page
+    assert f"Shropshire: performance for November 2018 to November 2018 compared with the months just before " \
+           f"(October 2018 to October 2018) shows that all recorded crime {word} by {abs(change):.2f}%" in page
     assert "Vulnerable localities" in page and "Quarry and Coton Hill" in page
 
 

@@ -95,3 +95,27 @@ def test_a_worker_killed_mid_rollup_leaves_the_previous_values_and_a_rerun_compl
     rerun = celery.tasks["indicators.rollup"].delay("2018-10-01", "2018-11-01", ["police_crime"]).get(timeout=120)
     after = _crime_values()
     assert after[:2] == before[:2] and after[2] >= before[2] and rerun["police_crime"] == before[0]
+
+
+def test_overlapping_rollups_on_two_workers_all_succeed_and_agree(worker_app, worker_redis_url,
+                                                                   celery_worker_process, tmp_path):
+    """Beat's rollup, an import's rollup and a second upload's, at once on two workers: none fails,
+    and the values are those of one rollup run alone."""
+    from .conftest import start_worker, stop_worker
+
+    celery = worker_app.extensions["celery"]
+    rollup = celery.tasks["indicators.rollup"]
+    rollup.delay("2018-10-01", "2018-11-01", ["police_crime"]).get(timeout=120)
+    alone = _crime_values()[:2]
+    second = start_worker(celery_worker_process["database_url"], worker_redis_url, celery_worker_process["queue"],
+                          tmp_path / "second.log")
+    try:
+        # Each holds its transaction open a moment so that they overlap.
+        jobs = [rollup.delay(*args, 1) for args in (
+            ("2018-10-01", "2018-11-01", ["police_crime"]), ("2018-11-01", "2018-11-01", ["police_crime"]),
+            ("2018-10-01", "2018-10-01", ["police_crime", "manual"]), (None, None, ["police_crime", "portal"]))]
+        results = [job.get(timeout=180) for job in jobs]
+    finally:
+        stop_worker(second)
+    assert all("police_crime" in r for r in results)
+    assert _crime_values()[:2] == alone

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..places.models import Locality, LocalityLsoa
 from .categories import SLUGS
-from .models import CrimeImport, CrimeRecord
+from .models import CrimeImport, CrimeMonthlyCount, CrimeRecord
 
 REQUIRED = ("Crime ID", "Month", "Reported by", "Longitude", "Latitude", "LSOA code", "Crime type")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -263,6 +263,8 @@ def import_source(source, *, by=None, matcher=None, progress=None):
                 run.month, run.force = values
                 run.replaced = db.session.execute(delete(CrimeRecord).where(
                     CrimeRecord.force == run.force, CrimeRecord.month == run.month)).rowcount
+                db.session.execute(delete(CrimeMonthlyCount).where(
+                    CrimeMonthlyCount.force == run.force, CrimeMonthlyCount.month == run.month))
                 continue
             writer.add(values)
             rows += 1
@@ -272,7 +274,8 @@ def import_source(source, *, by=None, matcher=None, progress=None):
         writer.close()
         if rows == 0:
             raise ImportRejected(source.name, reason="the file has a header but no rows")
-        _refuse_duplicates(source, run.id)
+        _count_month(run)
+        run.repeated_ids, run.quality_note = _repeated_ids(source, run)
         run.rows, run.matched, run.unmatched = rows, matched, rows - matched
         run.status, run.finished_at = "done", utcnow()
         db.session.commit()
@@ -301,22 +304,43 @@ def _abandon(writer):
             pass
 
 
-def _refuse_duplicates(source, import_id):
-    """A Crime ID twice in one file is refused. Checked in SQL after loading, so memory stays flat;
-    only when there is one is the file read again to name the rows."""
-    duplicate = db.session.execute(
-        select(CrimeRecord.crime_id).where(CrimeRecord.import_id == import_id, CrimeRecord.crime_id.is_not(None))
-        .group_by(CrimeRecord.crime_id).having(func.count() > 1).limit(1)).scalar()
-    if duplicate is None:
-        return
-    rows = []
+def _count_month(run):
+    """The month x ward x type counts of the rows just written, in the same transaction."""
+    r = CrimeRecord
+    db.session.execute(insert(CrimeMonthlyCount).from_select(
+        ["month", "locality_id", "crime_type", "force", "n"],
+        select(r.month, r.locality_id, r.crime_type, r.force, func.count())
+        .where(r.month == run.month, r.force == run.force, r.locality_id.is_not(None))
+        .group_by(r.month, r.locality_id, r.crime_type, r.force)))
+
+
+def _repeated_ids(source, run, shown=5):
+    """(how many Crime IDs appear on more than one row, a note naming their rows).
+
+    police.uk sometimes gives one Crime ID to two different records (another place, another
+    outcome): both are real records, so both are kept and counted; the analyst is told. Found in
+    SQL after loading, so memory stays flat; only when there are some is the file read again to
+    name the rows.
+    """
+    repeated = db.session.execute(
+        select(CrimeRecord.crime_id).where(CrimeRecord.month == run.month, CrimeRecord.force == run.force,
+                                           CrimeRecord.crime_id.is_not(None))
+        .group_by(CrimeRecord.crime_id).having(func.count() > 1).order_by(CrimeRecord.crime_id)).scalars().all()
+    if not repeated:
+        return 0, ""
+    named = set(repeated[:shown])
+    rows = {}
     with source.opener() as binary:
         reader = csv.reader(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
+        at = [h.strip() for h in next(reader)].index("Crime ID")
         for row in reader:
-            if row and row[0].strip() == duplicate:
-                rows.append(reader.line_num)
-    raise ImportRejected(source.name, row=rows[-1] if rows else None, column="Crime ID",
-                         reason=f"repeats row {rows[0]} (Crime ID {duplicate[:16]}...)" if rows else "is repeated")
+            if len(row) > at and row[at].strip() in named:
+                rows.setdefault(row[at].strip(), []).append(reader.line_num)
+    listed = "; ".join(f"rows {', '.join(map(str, rows.get(crime_id, [])))} share Crime ID {crime_id[:12]}..."
+                       for crime_id in repeated[:shown])
+    more = f"; and {len(repeated) - shown} more" if len(repeated) > shown else ""
+    return len(repeated), (f"{len(repeated)} Crime ID{'s' if len(repeated) != 1 else ''} appear on more than one "
+                           f"row; every row was imported and counted ({listed}{more}).")
 
 
 def record_rejection(source_name, message, by=None):

@@ -1,23 +1,35 @@
 """The rollup: indicator values for every locality and period, computed in the database.
 
 Each source (police crime, the portal's own records, hand-entered figures) is
-one unit of work: delete its values for the period range and insert them again
-from a single INSERT ... SELECT, in one transaction. Running it twice gives the
-same rows; a worker killed mid-unit leaves the previous values (the
-transaction never commits) and a rerun completes it.
+one unit of work, one transaction: it deletes its values for the periods the
+range touches and inserts them again from a single INSERT ... SELECT.
 
-Crime rows are counted once, by ward, crime type and month (one GROUP BY over
-the crime table, like the hand-written query bench/bench_crime.py compares it
-with); everything after that works on those few thousand counts: fanning
-them out to every ancestor locality (a recursive CTE over the locality tree)
-and to every period (the period_months calendar).
+What makes it safe to run incrementally, in any order:
+- A range touches every period that contains one of its months, and each of
+  those periods is recomputed whole, from all of its months, not only the
+  months of the range. So importing October again (or an older month after
+  newer ones) recomputes the quarter, half year, year and the twelve rolling
+  windows that contain it, with the months after it too: the values are
+  always those a from-scratch rollup of the stored rows would give.
+- A period exists when at least one of its months has data, and a rolling
+  window when its last month has data, so which periods exist is a property
+  of the data, not of the order in which it arrived.
+- The change on last year is refreshed for the touched periods and for the
+  periods a year later, whose comparison the touched ones are.
+- Units take one lock (an advisory lock on PostgreSQL; SQLite serialises
+  writers itself), so a beat rollup and an import's rollup never interleave.
+
+Crime is read from crime_monthly_counts (month x ward x type, written by the
+import with the rows), never from the rows themselves; everything after that
+fans the counts out to every ancestor locality (a recursive CTE over the
+locality tree) and to every period (the period_months calendar).
 """
 import time
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import delete, insert, inspect, select, text
+from sqlalchemy import delete, insert, inspect, select, text, tuple_
 
-from ..crime.models import CrimeRecord
+from ..crime.models import CrimeMonthlyCount
 from ..extensions import db
 from ..models import utcnow
 from ..plan.models import IndicatorDefinition
@@ -25,6 +37,7 @@ from .models import IndicatorCrimeType, PeriodMonth
 from .periods import add_months, months_between, periods_of
 
 SOURCES = ("police_crime", "portal", "manual")
+ROLLUP_LOCK = 0x5C5B_0001  # the advisory lock every unit of work takes on PostgreSQL
 
 # Every locality with each of its ancestors (and itself): how a ward's counts reach its area and the county.
 ANCESTORS = """
@@ -35,30 +48,48 @@ ANCESTORS = """
         WHERE l.parent_id IS NOT NULL
     )"""
 
-# Periods touched by the range, with how many of their months have data.
+# The months each source has data for.
+CRIME_MONTHS = "SELECT DISTINCT month FROM crime_monthly_counts"
+PORTAL_MONTHS = "SELECT month FROM period_months WHERE period_type = 'month' AND month <= :this_month"
+
+# The periods the range touches (every period containing one of its months), whole, with how many of
+# their months have data. A period with no data does not exist; a rolling window exists when its last
+# month has data.
 PERIODS = """
+    data_months AS ({data_months}),
     periods AS (
         SELECT pm.period_type, pm.period_start, MIN(pm.period_end) AS period_end,
-               MIN(pm.year_before) AS year_before,
-               COUNT(DISTINCT CASE WHEN pm.month IN ({data_months}) THEN pm.month END) AS months
+               MIN(pm.year_before) AS year_before, COUNT(dm.month) AS months
         FROM period_months pm
-        WHERE pm.period_start <= :date_to AND pm.period_end >= :date_from
-          AND (pm.period_type != 'rolling_12' OR pm.period_end <= :date_to)
+        LEFT JOIN data_months dm ON dm.month = pm.month
+        WHERE EXISTS (SELECT 1 FROM period_months t WHERE t.period_type = pm.period_type
+                      AND t.period_start = pm.period_start AND t.month >= :date_from AND t.month <= :date_to)
         GROUP BY pm.period_type, pm.period_start
+        HAVING COUNT(dm.month) > 0
+           AND (pm.period_type != 'rolling_12' OR MIN(pm.period_end) IN (SELECT month FROM data_months))
     )"""
 
+TOUCHED = """EXISTS (SELECT 1 FROM period_months t WHERE t.period_type = indicator_values.period_type
+                     AND t.period_start = indicator_values.period_start
+                     AND t.month >= :date_from AND t.month <= {last})"""
+
+# No computed figure where an analyst has entered one for the same indicator, locality and period.
+NOT_HAND_ENTERED = """NOT EXISTS (SELECT 1 FROM manual_values mv WHERE mv.indicator_id = i.id
+                     AND mv.locality_id = l.id AND mv.period_type = p.period_type
+                     AND mv.period_start = p.period_start)"""
+
 INSERT_COLUMNS = ("indicator_id, locality_id, period_type, period_start, period_end, year_before, numerator, "
-                  "denominator, value, months, computed_at")
+                  "denominator, value, months, entered_by_hand, computed_at")
 
 CRIME_SQL = f"""
 INSERT INTO indicator_values ({INSERT_COLUMNS})
 WITH RECURSIVE {ANCESTORS},
+    {PERIODS.format(data_months=CRIME_MONTHS)},
     monthly AS (
-        SELECT locality_id, crime_type, month, COUNT(*) AS n FROM crime_records
-        WHERE locality_id IS NOT NULL AND month >= :months_from AND month <= :date_to
+        SELECT locality_id, crime_type, month, SUM(n) AS n FROM crime_monthly_counts
+        WHERE month >= :months_from AND month <= :months_to
         GROUP BY locality_id, crime_type, month
     ),
-    {PERIODS.format(data_months="SELECT DISTINCT month FROM monthly")},
     counts AS (
         SELECT ict.indicator_id, a.ancestor_id AS locality_id, pm.period_type, pm.period_start, SUM(m.n) AS n
         FROM monthly m
@@ -72,34 +103,37 @@ SELECT i.id, l.id, p.period_type, p.period_start, p.period_end, p.year_before, C
        CASE WHEN i.unit = 'rate_per_1000' THEN
                 CASE WHEN l.population > 0 THEN COALESCE(c.n, 0) * 1000.0 / l.population END
             ELSE COALESCE(c.n, 0) END,
-       p.months, :now
+       p.months, :no, :now
 FROM indicator_definitions i
 CROSS JOIN localities l
 CROSS JOIN periods p
 LEFT JOIN counts c ON c.indicator_id = i.id AND c.locality_id = l.id AND c.period_type = p.period_type
                   AND c.period_start = p.period_start
-WHERE i.source = 'police_crime' AND p.months > 0
+WHERE i.source = 'police_crime' AND {NOT_HAND_ENTERED}
 """
+
 
 def share_sql(counts, numerator, denominator, code):
     """A percentage indicator from the portal's own records: ``counts`` is a CTE giving, per locality
-    and period, the two counts; the share is numerator / denominator."""
+    and period, the two counts; the share is numerator / denominator (periods with nothing due yet
+    have no value)."""
     return (f"INSERT INTO indicator_values ({INSERT_COLUMNS})\n"
             f"WITH RECURSIVE {ANCESTORS},\n"
-            + PERIODS.format(data_months="SELECT month FROM period_months WHERE period_type = 'month'") + ",\n"
+            + PERIODS.format(data_months=PORTAL_MONTHS) + ",\n"
             + f"    counts AS ({counts})\n"
             f"SELECT i.id, c.locality_id, c.period_type, c.period_start, p.period_end, p.year_before,\n"
-            f"       c.{numerator}, c.{denominator}, c.{numerator} * 100.0 / c.{denominator}, p.months, :now\n"
+            f"       c.{numerator}, c.{denominator}, c.{numerator} * 100.0 / c.{denominator}, p.months, :no, :now\n"
             "FROM counts c\n"
             "JOIN periods p ON p.period_type = c.period_type AND p.period_start = c.period_start\n"
-            f"CROSS JOIN indicator_definitions i WHERE i.code = '{code}'")
+            f"CROSS JOIN indicator_definitions i WHERE i.code = '{code}' AND c.{denominator} > 0")
 
 
-# Share of concerns raised in the period that had a published "We did" within 28 days.
+# Share of concerns raised in the period that had a published "We did" within 28 days, out of those
+# whose 28 days have passed or that were answered: work not yet due is not a failure.
 WE_DID_SQL = share_sql("""
-        SELECT a.ancestor_id AS locality_id, pm.period_type, pm.period_start, COUNT(*) AS raised,
-               SUM(CASE WHEN c.published AND c.responded_on IS NOT NULL
-                         AND c.responded_on <= {plus_28} THEN 1 ELSE 0 END) AS answered
+        SELECT a.ancestor_id AS locality_id, pm.period_type, pm.period_start,
+               SUM(CASE WHEN {plus_28} < :today OR ({answered}) THEN 1 ELSE 0 END) AS raised,
+               SUM(CASE WHEN {answered} THEN 1 ELSE 0 END) AS answered
         FROM concerns c
         JOIN ancestors a ON a.locality_id = c.locality_id
         JOIN period_months pm ON pm.month = {month_of_raised}
@@ -107,9 +141,11 @@ WE_DID_SQL = share_sql("""
         WHERE c.repeat_of_id IS NULL AND c.status != 'no_further_action'
         GROUP BY a.ancestor_id, pm.period_type, pm.period_start""", "answered", "raised", "we-did-within-28-days")
 
-# Share of tasks due in the period that were completed by their due date (by the task's area).
+# Share of tasks due in the period that were completed by their due date (by the task's area), out of
+# those whose due date has passed or that were completed.
 TASKS_SQL = share_sql("""
-        SELECT a.ancestor_id AS locality_id, pm.period_type, pm.period_start, COUNT(*) AS due,
+        SELECT a.ancestor_id AS locality_id, pm.period_type, pm.period_start,
+               SUM(CASE WHEN t.due_on < :today OR t.completed_on IS NOT NULL THEN 1 ELSE 0 END) AS due,
                SUM(CASE WHEN t.completed_on IS NOT NULL AND t.completed_on <= t.due_on THEN 1 ELSE 0 END) AS on_time
         FROM tasks t
         JOIN ancestors a ON a.locality_id = t.area_id
@@ -118,49 +154,73 @@ TASKS_SQL = share_sql("""
         WHERE t.status != 'escalated'
         GROUP BY a.ancestor_id, pm.period_type, pm.period_start""", "on_time", "due", "tasks-completed-on-time")
 
-# The latest hand-entered figure for each indicator, locality and period.
+# The latest hand-entered figure for each indicator, locality and period: it replaces whatever the
+# other sources computed for that key (an analyst's figure for the real measure beats a proxy).
+MANUAL_DELETE_SQL = f"""
+DELETE FROM indicator_values
+WHERE {TOUCHED.format(last=":date_to")}
+  AND (entered_by_hand = :yes OR EXISTS (
+        SELECT 1 FROM manual_values mv WHERE mv.indicator_id = indicator_values.indicator_id
+        AND mv.locality_id = indicator_values.locality_id AND mv.period_type = indicator_values.period_type
+        AND mv.period_start = indicator_values.period_start))
+"""
+
 MANUAL_SQL = f"""
 INSERT INTO indicator_values ({INSERT_COLUMNS})
 SELECT mv.indicator_id, mv.locality_id, mv.period_type, mv.period_start, p.period_end, p.year_before, NULL, NULL,
-       mv.value, 1, :now
+       mv.value, p.months, :yes, :now
 FROM manual_values mv
 JOIN (SELECT indicator_id, locality_id, period_type, period_start, MAX(id) AS latest FROM manual_values
       GROUP BY indicator_id, locality_id, period_type, period_start) last ON last.latest = mv.id
-JOIN (SELECT period_type, period_start, MIN(period_end) AS period_end, MIN(year_before) AS year_before
+JOIN (SELECT period_type, period_start, MIN(period_end) AS period_end, MIN(year_before) AS year_before,
+             COUNT(*) AS months
       FROM period_months GROUP BY period_type, period_start) p
   ON p.period_type = mv.period_type AND p.period_start = mv.period_start
-WHERE mv.period_start <= :date_to AND p.period_end >= :date_from
+WHERE EXISTS (SELECT 1 FROM period_months t WHERE t.period_type = mv.period_type
+              AND t.period_start = mv.period_start AND t.month >= :date_from AND t.month <= :date_to)
 """
 
-# The same period a year earlier: its value, for the change on last year.
-PREVIOUS_SQL = """
-UPDATE indicator_values SET previous_value = (
-    SELECT prev.value FROM indicator_values prev
-    WHERE prev.indicator_id = indicator_values.indicator_id AND prev.locality_id = indicator_values.locality_id
-      AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before)
-WHERE indicator_id IN (SELECT id FROM indicator_definitions WHERE source = :source)
-  AND period_start <= :date_to AND period_end >= :date_from
+# The same period a year earlier: its value and months, for the change on last year. Refreshed for the
+# touched periods and the periods a year later (every source: values of one key come from one source).
+PREVIOUS_SQL = f"""
+UPDATE indicator_values SET
+    previous_value = (SELECT prev.value FROM indicator_values prev
+        WHERE prev.indicator_id = indicator_values.indicator_id AND prev.locality_id = indicator_values.locality_id
+          AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before),
+    previous_months = (SELECT prev.months FROM indicator_values prev
+        WHERE prev.indicator_id = indicator_values.indicator_id AND prev.locality_id = indicator_values.locality_id
+          AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before)
+WHERE {TOUCHED.format(last=":year_after")}
 """
 
-DELETE_SQL = """
+DELETE_SQL = f"""
 DELETE FROM indicator_values
 WHERE indicator_id IN (SELECT id FROM indicator_definitions WHERE source = :source)
-  AND period_start <= :date_to AND period_end >= :date_from
+  AND entered_by_hand = :no AND {TOUCHED.format(last=":date_to")}
 """
 
 
 def _dialect_sql(sql):
-    """The two date expressions that differ between SQLite and PostgreSQL."""
+    """The date expressions that differ between SQLite and PostgreSQL."""
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    return sql.format(
-        plus_28="c.raised_on + 28" if postgres else "date(c.raised_on, '+28 days')",
+    answered = ("c.published AND c.responded_on IS NOT NULL AND c.responded_on <= {plus_28}")
+    plus_28 = "c.raised_on + 28" if postgres else "date(c.raised_on, '+28 days')"
+    return sql.replace("{answered}", answered).format(
+        plus_28=plus_28,
         month_of_raised="date_trunc('month', c.raised_on)::date" if postgres else "date(c.raised_on, 'start of month')",
         month_of_due="date_trunc('month', t.due_on)::date" if postgres else "date(t.due_on, 'start of month')",
     )
 
 
+def take_rollup_lock():
+    """Serialise units of work that write indicator values (held until the transaction ends)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROLLUP_LOCK})
+
+
 def ensure_calendar(first, last):
     """Add the period_months rows for the months from first to last (a no-op for months already there)."""
+    take_rollup_lock()
     have = set(db.session.execute(select(PeriodMonth.month).where(
         PeriodMonth.period_type == "month", PeriodMonth.month >= first, PeriodMonth.month <= last)).scalars())
     rows = []
@@ -175,41 +235,54 @@ def ensure_calendar(first, last):
 
 
 def sync_crime_types():
-    """indicator_crime_types from the definitions' lists (an empty list means all recorded crime, not ASB)."""
+    """indicator_crime_types from the definitions' lists (an empty list means all recorded crime, not ASB).
+    Only the differences are written, so rollups running one after another leave shared rows alone."""
     from ..crime.categories import ASB, SLUGS
 
-    db.session.execute(delete(IndicatorCrimeType))
-    rows = []
+    wanted = set()
     for indicator in db.session.execute(select(IndicatorDefinition).where(
             IndicatorDefinition.source == "police_crime")).scalars():
         types = indicator.crime_types or sorted(set(SLUGS.values()) - {ASB})
-        rows += [dict(indicator_id=indicator.id, crime_type=t) for t in sorted(set(types))]
-    if rows:
-        db.session.execute(insert(IndicatorCrimeType), rows)
+        wanted |= {(indicator.id, t) for t in types}
+    have = set(db.session.execute(select(IndicatorCrimeType.indicator_id, IndicatorCrimeType.crime_type)).all())
+    if have - wanted:
+        db.session.execute(delete(IndicatorCrimeType).where(
+            tuple_(IndicatorCrimeType.indicator_id, IndicatorCrimeType.crime_type).in_(sorted(have - wanted))))
+    if wanted - have:
+        db.session.execute(insert(IndicatorCrimeType),
+                           [dict(indicator_id=i, crime_type=t) for i, t in sorted(wanted - have)])
 
 
 def default_range():
-    """From the first month anything happened (crime, concerns) to this month."""
+    """From the first month anything happened (crime, concerns, tasks due) to this month or the latest
+    crime month, whichever is later."""
     from ..concerns.models import Concern
 
-    first_crime, last_crime = db.session.execute(select(db.func.min(CrimeRecord.month),
-                                                        db.func.max(CrimeRecord.month))).one()
-    first_concern = db.session.execute(select(db.func.min(Concern.raised_on))).scalar()
+    first_crime, last_crime = db.session.execute(select(db.func.min(CrimeMonthlyCount.month),
+                                                        db.func.max(CrimeMonthlyCount.month))).one()
+    starts = [first_crime, db.session.execute(select(db.func.min(Concern.raised_on))).scalar()]
+    if inspect(db.session.get_bind()).has_table("tasks"):
+        starts.append(db.session.execute(text("SELECT MIN(due_on) FROM tasks")).scalar())
+    starts = [date.fromisoformat(d) if isinstance(d, str) else d for d in starts if d is not None]
     today = date.today().replace(day=1)
-    starts = [d for d in (first_crime, first_concern) if d is not None]
     first = min(starts) if starts else add_months(today, -24)
     return first.replace(day=1), max(last_crime or today, today)
 
 
 def rollup_source(source, date_from, date_to, hold_seconds=0):
-    """One unit of work: a source's values for the periods overlapping [date_from, date_to]. Commits."""
+    """One unit of work: a source's values for every period touching [date_from, date_to]. Commits."""
+    date_from, date_to = date_from.replace(day=1), date_to.replace(day=1)
+    today = date.today()
     params = {"date_from": date_from, "date_to": date_to, "months_from": add_months(date_from, -11),
-              "source": source, "now": utcnow()}
+              "months_to": add_months(date_to, 11), "year_after": add_months(date_to, 12),
+              "source": source, "now": utcnow(), "today": today, "this_month": today.replace(day=1),
+              "yes": True, "no": False}
     try:
-        ensure_calendar(add_months(date_from, -23), add_months(date_to, 11))
+        take_rollup_lock()
+        ensure_calendar(add_months(date_from, -23), add_months(date_to, 23))
         if source == "police_crime":
             sync_crime_types()
-        db.session.execute(text(DELETE_SQL), params)
+        db.session.execute(text(MANUAL_DELETE_SQL if source == "manual" else DELETE_SQL), params)
         for sql in UNITS[source]():
             db.session.execute(text(_dialect_sql(sql)), params)
         db.session.execute(text(PREVIOUS_SQL), params)
@@ -231,10 +304,35 @@ def count_values(source, date_from, date_to):
 
 
 def rollup(date_from=None, date_to=None, sources=SOURCES, hold_seconds=0):
-    """Recompute every source for the range (default: all crime months up to this month). {source: rows}."""
+    """Recompute every source for the periods touching the range (default: everything). {source: rows}.
+
+    The portal's own measures are always recomputed whole: they depend on today's date (what is due)
+    and cost one GROUP BY over concerns and tasks."""
     default_from, default_to = default_range()
-    date_from, date_to = date_from or default_from, date_to or default_to
-    return {source: rollup_source(source, date_from, date_to, hold_seconds) for source in sources}
+    result = {}
+    for source in sources:
+        whole = source == "portal" or date_from is None
+        result[source] = rollup_source(source, default_from if whole else date_from,
+                                       default_to if whole or date_to is None else date_to, hold_seconds)
+    return result
+
+
+def portal_figures_stale():
+    """True when the portal's own measures were last computed before a concern or task changed, or on
+    an earlier day (what is due moves with the date). The report recomputes them then, so they stay
+    current where no beat runs (the embedded mode)."""
+    computed = _datetime(db.session.execute(text(
+        "SELECT MAX(v.computed_at) FROM indicator_values v JOIN indicator_definitions i ON i.id = v.indicator_id "
+        "WHERE i.source = 'portal'")).scalar())
+    if computed is None or computed.date() < date.today():
+        return True
+    tables = ["concerns"] + (["tasks"] if inspect(db.session.get_bind()).has_table("tasks") else [])
+    changed = [_datetime(db.session.execute(text(f"SELECT MAX(updated_at) FROM {t}")).scalar()) for t in tables]
+    return any(at is not None and at > computed for at in changed)
+
+
+def _datetime(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _portal_statements():

@@ -23,3 +23,27 @@ class ManualValueForm(FlaskForm):
     value = FloatField("Value", validators=[InputRequired("Enter the value")])
     note = TextAreaField("Source or note", validators=[Optional(), Length(max=1000)],
                          description="Where the figure comes from, e.g. Place Survey 2010")
+
+
+MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d", "%m/%Y"]
+
+
+class IndicatorTargetsForm(FlaskForm):
+    """What an indicator aims at: an absolute target, or one written as a change on a baseline period."""
+
+    baseline = FloatField("Baseline", validators=[Optional()], description="The figure at the plan's start")
+    target = FloatField("Target", validators=[Optional()],
+                        description="Leave empty when the target is a change on a baseline period")
+    target_date = DateField("Target date", validators=[Optional()], description="For example, 2011-03-31")
+    amber_tolerance = FloatField("Amber tolerance (percent)", validators=[InputRequired("Enter the tolerance")],
+                                 description="How far off the trajectory is still Amber, e.g. 5")
+    target_change_pct = FloatField("Relative target (percent change)", validators=[Optional()],
+                                   description="For example, -1 for “reduce by 1%”; measured against the "
+                                               "baseline period's own value")
+    baseline_period_type = SelectField("Baseline period", coerce=str, default="",
+                                       choices=[("", "None")] + [(k, v) for k, v in PERIOD_LABELS.items()
+                                                                 if k != "rolling_12"])
+    baseline_period_start = DateField("First month of the baseline period", format=MONTH_FORMATS,
+                                      validators=[Optional()], description="For example, 2017-04")
+    reason = TextAreaField("Reason for the change", validators=[DataRequired("Say why the target changes"),
+                                                                Length(max=1000)])

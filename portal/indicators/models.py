@@ -12,6 +12,7 @@ PERIOD_TYPES = ("month", "quarter", "half_year", "financial_year", "rolling_12")
 PERIOD_LABELS = {"month": "Month", "quarter": "Quarter", "half_year": "Half year",
                  "financial_year": "Financial year", "rolling_12": "12 months to"}
 # The delivery plan's reporting frequencies and the periods they report on.
+PERIOD_LENGTHS = {"month": 1, "quarter": 3, "half_year": 6, "financial_year": 12, "rolling_12": 12}
 FREQUENCY_PERIODS = {"monthly": "month", "quarterly": "quarter", "bi-annual": "half_year", "annual": "financial_year"}
 
 
@@ -31,7 +32,9 @@ class IndicatorValue(db.Model):
     denominator: Mapped[Optional[float]]
     value: Mapped[Optional[float]]
     months: Mapped[int] = mapped_column(default=0)  # months of the period with data
-    previous_value: Mapped[Optional[float]]
+    previous_value: Mapped[Optional[float]]  # the same period a year earlier
+    previous_months: Mapped[Optional[int]]  # ... and how many of its months had data
+    entered_by_hand: Mapped[bool] = mapped_column(default=False)  # an analyst's figure, over any computed one
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     indicator = relationship("IndicatorDefinition")
@@ -43,10 +46,25 @@ class IndicatorValue(db.Model):
     )
 
     @property
+    def length(self):
+        """Months in the period."""
+        return PERIOD_LENGTHS[self.period_type]
+
+    @property
+    def provisional(self):
+        """Computed from fewer months than the period has: the figure may still move."""
+        return not self.entered_by_hand and self.months < self.length
+
+    @property
     def change_pct(self):
+        """Change on the same period a year earlier, month for month: both sides are scaled to a month
+        of data first, so a year-earlier quarter with three months is not compared with two."""
         if self.value is None or not self.previous_value:
             return None
-        return 100.0 * (self.value - self.previous_value) / self.previous_value
+        now, before = self.value, self.previous_value
+        if not self.entered_by_hand and self.months and self.previous_months:
+            now, before = now / self.months, before / self.previous_months
+        return 100.0 * (now - before) / before
 
 
 class PeriodMonth(db.Model):

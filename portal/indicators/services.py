@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..crime.categories import ASB, LABELS
-from ..crime.models import CrimeRecord
-from ..errors import PortalError
+from ..crime.stats import change_pct, crime_counts, crime_rates, months_with_data  # noqa: F401 (crime_counts: the agenda)
+from ..errors import NotAllowed, PortalError
 from ..extensions import db
 from ..places.models import Locality
-from ..plan.models import Action, DeliveryPlan, IndicatorDefinition, Theme
+from ..plan.models import Action, DeliveryPlan, IndicatorChange, IndicatorDefinition, Theme
 from .models import FREQUENCY_PERIODS, IndicatorValue, ManualValue, PeriodMonth
 from .periods import add_months, label
 
@@ -21,31 +21,62 @@ PLAN_START = date(2010, 4, 1)
 ANNUAL_UNITS = ("rate_per_1000", "count")
 
 
-def trajectory(indicator, period_end):
+@dataclass
+class Goal:
+    """What an indicator aims at for one locality: from the definition, or, for a target written as a
+    change ("reduce by 1%"), from the baseline period's own value in the data."""
+
+    baseline: Optional[float]
+    target: Optional[float]
+    note: str = ""
+
+
+def goal(indicator, locality_id=None):
+    """The indicator's baseline and target (for a relative target, at this locality)."""
+    if indicator.target_change_pct is None:
+        return Goal(indicator.baseline, indicator.target)
+    if indicator.baseline_period_type is None or indicator.baseline_period_start is None:
+        return Goal(None, None, "no baseline period set for its relative target")
+    row = db.session.execute(select(IndicatorValue).where(
+        IndicatorValue.indicator_id == indicator.id, IndicatorValue.locality_id == locality_id,
+        IndicatorValue.period_type == indicator.baseline_period_type,
+        IndicatorValue.period_start == indicator.baseline_period_start)).scalar_one_or_none()
+    period = label(indicator.baseline_period_type, indicator.baseline_period_start)
+    base = annualised(indicator, row) if row else None
+    if base is None:
+        return Goal(None, None, f"no data for its baseline period, {period}")
+    change = indicator.target_change_pct
+    return Goal(base, base * (1 + change / 100),
+                f"{abs(change):g}% {'below' if change < 0 else 'above'} {period} ({base:.2f})")
+
+
+def trajectory(indicator, period_end, aim=None):
     """Where the indicator should be by the end of a period: a straight line from the baseline at the
     plan's start to the target at its date; after the target date, the target itself."""
-    if indicator.target is None:
+    aim = aim or goal(indicator)
+    if aim.target is None:
         return None
-    if indicator.baseline is None or indicator.target_date is None:
-        return indicator.target
+    if aim.baseline is None or indicator.target_date is None:
+        return aim.target
     span = (indicator.target_date - PLAN_START).days
     done = min(max((period_end - PLAN_START).days, 0), span) / span if span > 0 else 1
-    return indicator.baseline + (indicator.target - indicator.baseline) * done
+    return aim.baseline + (aim.target - aim.baseline) * done
 
 
 def annualised(indicator, row):
-    """Rates and counts of shorter periods scaled to a year, to compare with annual targets."""
-    if row.value is None:
+    """Police rates and counts scaled to a year by the months that have data (x 12 / months), to
+    compare with annual targets; hand-entered figures and percentages are taken as they are."""
+    if row is None or row.value is None:
         return None
-    if indicator.unit in ANNUAL_UNITS and row.period_type != "rolling_12" and row.months:
-        length = {"month": 1, "quarter": 3, "half_year": 6, "financial_year": 12}[row.period_type]
-        return row.value * 12 / length
+    if (indicator.source == "police_crime" and indicator.unit in ANNUAL_UNITS and row.months
+            and not row.entered_by_hand):
+        return row.value * 12 / row.months
     return row.value
 
 
-def rag(indicator, row):
+def rag(indicator, row, aim=None):
     """Green on or ahead of the trajectory, Amber within the indicator's tolerance (percent), Red beyond."""
-    expected = trajectory(indicator, _end_date(row.period_end))
+    expected = trajectory(indicator, _end_date(row.period_end), aim)
     value = annualised(indicator, row)
     if expected is None or value is None:
         return None
@@ -69,6 +100,32 @@ class ReportRow:
     value: Optional[IndicatorValue]
     expected: Optional[float]
     rag: Optional[str]
+    aim: Goal
+
+    @property
+    def annualised(self):
+        return annualised(self.indicator, self.value)
+
+    @property
+    def provisional(self):
+        """'2 of 3 months' when the period is not complete yet, else None."""
+        v = self.value
+        return f"{v.months} of {v.length} months" if v is not None and v.provisional else None
+
+    @property
+    def hand_entered(self):
+        return self.value is not None and self.value.entered_by_hand
+
+    @property
+    def proxy(self):
+        """What police.uk counts instead of the plan's measure, unless an analyst entered the real one."""
+        return self.indicator.proxy_note if self.indicator.proxy_note and not self.hand_entered else ""
+
+    @property
+    def marks(self):
+        """The qualifiers the report, CSV and chart show beside the RAG."""
+        return [m for m in (self.provisional and f"provisional, {self.provisional}", self.proxy and "proxy",
+                            self.hand_entered and "entered by hand") if m]
 
 
 def periods_available(period_type):
@@ -76,6 +133,13 @@ def periods_available(period_type):
                               .where(IndicatorValue.period_type == period_type).distinct()
                               .order_by(IndicatorValue.period_start.desc())).all()
     return [(start, end, label(period_type, start, end)) for start, end in rows]
+
+
+def latest_police_period(period_type):
+    """The latest period of this type that has police data (where the PMCG report opens)."""
+    return db.session.execute(select(func.max(IndicatorValue.period_start)).join(IndicatorValue.indicator).where(
+        IndicatorValue.period_type == period_type, IndicatorDefinition.source == "police_crime",
+        IndicatorValue.months > 0)).scalar()
 
 
 def report(frequency, period_start, locality):
@@ -87,32 +151,33 @@ def report(frequency, period_start, locality):
     plan = db.session.execute(select(DeliveryPlan).options(
         selectinload(DeliveryPlan.themes).selectinload(Theme.actions).selectinload(Action.indicators))
         .order_by(DeliveryPlan.year.desc())).scalars().first()
+    listed = [(theme.name, action.title, indicator) for theme in (plan.themes if plan else [])
+              for action in theme.actions for indicator in action.indicators]
+    listed += [("The portal's own measures", "Responding to residents", indicator) for indicator in
+               db.session.execute(select(IndicatorDefinition).where(IndicatorDefinition.action_id.is_(None))
+                                  .order_by(IndicatorDefinition.code)).scalars()]
     rows = []
-    for theme in plan.themes if plan else []:
-        for action in theme.actions:
-            for indicator in action.indicators:
-                value = values.get(indicator.id)
-                expected = trajectory(indicator, _end_date(value.period_end)) if value else None
-                rows.append(ReportRow(theme.name, action.title, indicator, value, expected,
-                                      rag(indicator, value) if value else None))
-    for indicator in db.session.execute(select(IndicatorDefinition).where(IndicatorDefinition.action_id.is_(None))).scalars():
-        value = values.get(indicator.id)
-        rows.append(ReportRow("The portal's own measures", "Responding to residents", indicator, value,
-                              trajectory(indicator, _end_date(value.period_end)) if value else None,
-                              rag(indicator, value) if value else None))
+    for theme, action, indicator in listed:
+        value, aim = values.get(indicator.id), goal(indicator, locality.id)
+        expected = trajectory(indicator, _end_date(value.period_end), aim) if value else None
+        rows.append(ReportRow(theme, action, indicator, value, expected, rag(indicator, value, aim) if value else None,
+                              aim))
     return rows
 
 
 def trend(indicator_id, locality_id, period_type, limit=24):
-    """The latest values of one indicator, oldest first, with the trajectory for a chart."""
+    """The latest values of one indicator, oldest first, with the trajectory and which points are
+    provisional (fewer months of data than the period has), for a chart."""
     indicator = db.session.get(IndicatorDefinition, indicator_id)
+    aim = goal(indicator, locality_id)
     rows = db.session.execute(select(IndicatorValue).where(
         IndicatorValue.indicator_id == indicator_id, IndicatorValue.locality_id == locality_id,
         IndicatorValue.period_type == period_type).order_by(IndicatorValue.period_start.desc()).limit(limit)).scalars().all()
     rows.reverse()
     return {"labels": [label(r.period_type, r.period_start, r.period_end) for r in rows],
             "values": [annualised(indicator, r) for r in rows],
-            "trajectory": [trajectory(indicator, _end_date(r.period_end)) for r in rows]}
+            "provisional": [r.provisional for r in rows],
+            "trajectory": [trajectory(indicator, _end_date(r.period_end), aim) for r in rows]}
 
 
 def children_of(locality):
@@ -122,9 +187,15 @@ def children_of(locality):
 
 # ---- hand-entered figures ---------------------------------------------------------------------------------
 
+def accepts_hand_entry(indicator):
+    """Figures entered by hand: survey and partner returns, and the real measure behind a police proxy."""
+    return indicator.source == "manual" or bool(indicator.proxy_note)
+
+
 def enter_manual_value(*, by, indicator_id, locality_id, period_type, period_start, value, note=""):
+    """Store an analyst's figure (append-only; the latest counts). Raises PortalError naming the field."""
     indicator = db.session.get(IndicatorDefinition, indicator_id) if indicator_id else None
-    if indicator is None or indicator.source != "manual":
+    if indicator is None or not accepts_hand_entry(indicator):
         raise PortalError("Choose an indicator that is entered by hand", field="indicator")
     if db.session.get(Locality, locality_id) is None:
         raise PortalError("Choose a locality", field="locality")
@@ -132,22 +203,25 @@ def enter_manual_value(*, by, indicator_id, locality_id, period_type, period_sta
         raise PortalError("A percentage must be between 0 and 100", field="value")
     if value < 0:
         raise PortalError("The value cannot be negative", field="value")
-    known = db.session.execute(select(PeriodMonth).where(PeriodMonth.period_type == period_type,
-                                                         PeriodMonth.period_start == period_start).limit(1)).first()
-    if known is None:
-        from .engine import ensure_calendar
-
-        ensure_calendar(add_months(period_start, -12), add_months(period_start, 12))
-        known = db.session.execute(select(PeriodMonth).where(PeriodMonth.period_type == period_type,
-                                                             PeriodMonth.period_start == period_start).limit(1)).first()
-        if known is None:
-            raise PortalError(f"{period_start:%B %Y} does not start a {period_type.replace('_', ' ')}",
-                              field="period_start")
+    if not _period_exists(period_type, period_start):
+        raise PortalError(f"{period_start:%B %Y} does not start a {period_type.replace('_', ' ')}",
+                          field="period_start")
     entry = ManualValue(indicator_id=indicator.id, locality_id=locality_id, period_type=period_type,
                         period_start=period_start, value=value, note=note.strip(), entered_by_id=by.id)
     db.session.add(entry)
     db.session.commit()
     return entry
+
+
+def _period_exists(period_type, period_start):
+    from .engine import ensure_calendar
+
+    def known():
+        return db.session.execute(select(PeriodMonth).where(PeriodMonth.period_type == period_type,
+                                                            PeriodMonth.period_start == period_start).limit(1)).first()
+    if known() is None:
+        ensure_calendar(add_months(period_start, -12), add_months(period_start, 12))
+    return known() is not None
 
 
 def manual_history(limit=100):
@@ -157,21 +231,68 @@ def manual_history(limit=100):
                               .order_by(ManualValue.id.desc()).limit(limit)).scalars().all()
 
 
+# ---- editing what an indicator aims at ---------------------------------------------------------------
+
+EDITABLE = ("baseline", "target", "target_date", "amber_tolerance", "target_change_pct",
+            "baseline_period_type", "baseline_period_start")
+
+
+def edit_definition(indicator, *, by, reason="", **changes):
+    """Change an indicator's baseline, target, target date, tolerance or relative target, keeping one
+    IndicatorChange (who, when, old, new) per field that changed. Analysts and admins only. Commits.
+    The rollup and RAG read the definition when they run, so the report uses the new values at once."""
+    if by.role not in ("analyst", "admin"):
+        raise NotAllowed("Only analysts and admins can change an indicator's targets")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise PortalError(f"{', '.join(sorted(unknown))} cannot be edited here")
+    if changes.get("amber_tolerance") is not None and not 0 <= changes["amber_tolerance"] <= 100:
+        raise PortalError("The tolerance must be between 0 and 100 percent", field="amber_tolerance")
+    period_type, period_start = (changes.get("baseline_period_type", indicator.baseline_period_type),
+                                 changes.get("baseline_period_start", indicator.baseline_period_start))
+    if changes.get("target_change_pct") is not None and not (period_type and period_start):
+        raise PortalError("A relative target needs a baseline period", field="baseline_period_start")
+    if period_type and period_start and not _period_exists(period_type, period_start):
+        raise PortalError(f"{period_start:%B %Y} does not start a {period_type.replace('_', ' ')}",
+                          field="baseline_period_start")
+    changed = []
+    for field in EDITABLE:
+        if field not in changes or changes[field] == getattr(indicator, field):
+            continue
+        old, new = getattr(indicator, field), changes[field]
+        setattr(indicator, field, new)
+        changed.append(IndicatorChange(indicator_id=indicator.id, field=field, old=_shown(old), new=_shown(new),
+                                       reason=reason.strip(), by_id=by.id))
+    db.session.add_all(changed)
+    db.session.commit()
+    return changed
+
+
+def _shown(value):
+    return "" if value is None else value.isoformat() if isinstance(value, date) else f"{value:g}" \
+        if isinstance(value, float) else str(value)
+
+
 # ---- the strategic assessment -------------------------------------------------------------------------
 
-def crime_counts(date_from, date_to, locality_ids=None):
-    """{crime_type: count} of recorded crime in the months [date_from, date_to], for wards below the localities."""
-    query = select(CrimeRecord.crime_type, func.count()).where(
-        CrimeRecord.month >= date_from, CrimeRecord.month <= date_to, CrimeRecord.locality_id.is_not(None))
-    if locality_ids is not None:
-        query = query.where(CrimeRecord.locality_id.in_(locality_ids))
-    return dict(db.session.execute(query.group_by(CrimeRecord.crime_type)).all())
+def assessment_window(latest, end=None, length=12, compare="year"):
+    """The window the assessment covers (default: the 12 months to the latest month with data) and the
+    one it is compared with: the same months a year earlier, or the months just before."""
+    end = end or latest
+    start = add_months(end, -(length - 1))
+    back = length if compare == "previous" else 12
+    before_start, before_end = add_months(start, -back), add_months(end, -back)
+    return {"start": start, "end": end, "before_start": before_start, "before_end": before_end,
+            "months": months_with_data(start, end), "before_months": months_with_data(before_start, before_end),
+            "length": length, "compare": compare,
+            "compared_with": "the same months a year earlier" if compare == "year" else "the months just before"}
 
 
-def change_by_type(current, previous):
-    """[(label, now, before, change %)] by crime type, all recorded crime (not ASB) first."""
+def change_by_type(current, previous, months_now=1, months_before=1):
+    """[(label, now, before, change %)] by crime type, all recorded crime (not ASB) first; the change
+    is month for month when the two windows hold different numbers of months of data."""
     def pct(now, before):
-        return None if not before else 100.0 * (now - before) / before
+        return change_pct(now, before, months_now, months_before)
 
     crime_now = sum(n for t, n in current.items() if t != ASB)
     crime_before = sum(n for t, n in previous.items() if t != ASB)
@@ -186,7 +307,7 @@ def sentence(place, rows, window):
     """The source document's paragraph, computed: 'all recorded crime fell by 10.54%; ...'."""
     def phrase(name, change):
         if change is None:
-            return f"{name} has no figures for the year before"
+            return f"{name} has no figures for the months compared with"
         if abs(change) < 0.005:
             return f"{name} was unchanged"
         return f"{name} {'fell' if change < 0 else 'rose'} by {abs(change):.2f}%"
@@ -203,28 +324,16 @@ def sentence(place, rows, window):
 
 
 def vulnerable_localities(date_from, date_to, previous_from, previous_to, level="ward", limit=15):
-    """Localities ranked by recorded crime per 1,000 residents (not ASB), with the change on the year before."""
-    from ..places.services import descendants_map
-
-    months = max(1, (date_to.year - date_from.year) * 12 + date_to.month - date_from.month + 1)
-    localities = db.session.execute(select(Locality).where(Locality.level == level, Locality.active)).scalars().all()
-    below = descendants_map()
-    now = _counts_by_locality(date_from, date_to)
-    before = _counts_by_locality(previous_from, previous_to)
-    ranked = []
-    for loc in localities:
-        if not loc.population:
-            continue
-        ids = below.get(loc.id, {loc.id})
-        n, b = sum(now.get(i, 0) for i in ids), sum(before.get(i, 0) for i in ids)
-        ranked.append({"locality": loc, "crimes": n, "before": b,
-                       "rate": n * 1000.0 / loc.population * 12 / months,
-                       "change": None if not b else 100.0 * (n - b) / b})
-    ranked.sort(key=lambda r: -r["rate"])
+    """Localities ranked by recorded crime per 1,000 residents a year (not ASB, annualised by the months
+    with data), with the change on the comparison window."""
+    localities = db.session.execute(select(Locality).where(Locality.level == level, Locality.active,
+                                                           Locality.population > 0)).scalars().all()
+    now = crime_rates(localities, date_from, date_to)
+    before = crime_rates(localities, previous_from, previous_to)
+    ranked = [{"locality": loc, "crimes": now[loc.id].crimes, "before": before[loc.id].crimes,
+               "months": now[loc.id].months, "rate": now[loc.id].per_1000_a_year or 0.0,
+               "change": change_pct(now[loc.id].crimes, before[loc.id].crimes, now[loc.id].months,
+                                    before[loc.id].months)}
+              for loc in localities]
+    ranked.sort(key=lambda r: -(r["rate"] or 0))
     return ranked[:limit] if limit else ranked
-
-
-def _counts_by_locality(date_from, date_to):
-    return dict(db.session.execute(select(CrimeRecord.locality_id, func.count()).where(
-        CrimeRecord.month >= date_from, CrimeRecord.month <= date_to, CrimeRecord.locality_id.is_not(None),
-        CrimeRecord.crime_type != ASB).group_by(CrimeRecord.locality_id)).all())

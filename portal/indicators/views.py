@@ -7,20 +7,21 @@ from pathlib import Path
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from werkzeug.utils import secure_filename
 
 from ..access import ADMIN, ANALYST, SIGNED_IN, allow
 from ..crime import services as crime
+from ..crime.stats import crime_counts, latest_month
 from ..errors import PortalError
 from ..extensions import db
 from ..forms import show_error
 from ..places.models import Locality
+from ..places.services import descendants_map
 from ..plan.models import IndicatorDefinition
-from . import services
-from .forms import CrimeUploadForm, ManualValueForm
+from . import engine, services
+from .forms import CrimeUploadForm, IndicatorTargetsForm, ManualValueForm
 from .models import FREQUENCY_PERIODS, PERIOD_LABELS
-from .periods import add_months
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 
@@ -43,8 +44,11 @@ def _report_args():
     frequency = request.args.get("frequency", "monthly")
     if frequency not in FREQUENCY_PERIODS:
         abort(404)
+    if engine.portal_figures_stale():  # no beat in the embedded mode: recompute on demand
+        engine.rollup(sources=("portal",))
     periods = services.periods_available(FREQUENCY_PERIODS[frequency])
-    wanted = request.args.get("period")
+    # Opens on the latest period with police data, not on an empty current month.
+    wanted = request.args.get("period") or str(services.latest_police_period(FREQUENCY_PERIODS[frequency]))
     chosen = next((p for p in periods if p[0].isoformat() == wanted), periods[0] if periods else None)
     return frequency, periods, chosen, _locality(request.args.get("locality"))
 
@@ -68,15 +72,16 @@ def report_csv():
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["theme", "action", "ni_code", "indicator", "unit", "locality", "period", "value", "numerator",
-                     "denominator", "months_with_data", "target", "trajectory", "rag", "value_year_before",
-                     "change_pct"])
+                     "denominator", "months_with_data", "months_in_period", "annualised", "target", "trajectory",
+                     "rag", "rag_marks", "measured_by", "value_year_before", "change_pct", "change_compares"])
     for r in services.report(frequency, chosen[0], locality) if chosen else []:
         v = r.value
         writer.writerow([r.theme, r.action, r.indicator.ni_code or "", r.indicator.name, r.indicator.unit,
                          locality.name, chosen[2], _num(v.value if v else None), _num(v.numerator if v else None),
-                         _num(v.denominator if v else None), v.months if v else "", _num(r.indicator.target),
-                         _num(r.expected), r.rag or "", _num(v.previous_value if v else None),
-                         _num(v.change_pct if v else None)])
+                         _num(v.denominator if v else None), v.months if v else "", v.length if v else "",
+                         _num(r.annualised), _num(r.aim.target), _num(r.expected), r.rag or "",
+                         "; ".join(r.marks), r.proxy, _num(v.previous_value if v else None),
+                         _num(v.change_pct if v else None), "same period a year earlier, month for month"])
     name = f"pmcg-{frequency}-{locality.key}-{chosen[0] if chosen else 'none'}.csv"
     return Response(buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -130,6 +135,42 @@ def _task_status(task_id):
     return {"state": "waiting", "percent": 0}
 
 
+# ---- one indicator: its trend, what it aims at, and who changed that ---------------------------------------
+
+@bp.route("/<code>", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def indicator(code):
+    definition = db.session.execute(select(IndicatorDefinition).where(
+        IndicatorDefinition.code == code)).scalar_one_or_none() or abort(404)
+    locality = _locality(request.args.get("locality"))
+    can_edit = current_user.role in ("analyst", "admin")
+    form = IndicatorTargetsForm(obj=None if request.method == "POST" else definition)
+    if request.method == "POST":
+        if not can_edit:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                changed = services.edit_definition(
+                    definition, by=current_user, reason=form.reason.data,
+                    **{name: getattr(form, name).data for name in services.EDITABLE
+                       if name not in ("baseline_period_type", "baseline_period_start")},
+                    baseline_period_type=form.baseline_period_type.data or None,
+                    baseline_period_start=form.baseline_period_start.data.replace(day=1)
+                    if form.baseline_period_start.data else None)
+            except PortalError as error:
+                db.session.rollback()
+                show_error(form, error)
+            else:
+                flash(f"Saved {len(changed)} change{'s' if len(changed) != 1 else ''}; the report uses them now.",
+                      "success")
+                return redirect(url_for("indicators.indicator", code=code, locality=locality.key))
+    period_type = FREQUENCY_PERIODS.get(definition.frequency, "month")
+    return render_template("indicators/indicator.html", definition=definition, locality=locality, form=form,
+                           can_edit=can_edit, aim=services.goal(definition, locality.id),
+                           trend=services.trend(definition.id, locality.id, period_type),
+                           period_label=PERIOD_LABELS[period_type]), (400 if request.method == "POST" else 200)
+
+
 # ---- hand-entered figures -------------------------------------------------------------------------------
 
 @bp.route("/manual", methods=["GET", "POST"])
@@ -138,7 +179,8 @@ def manual():
     form = ManualValueForm()
     form.indicator.choices = [("", "Choose an indicator")] + [
         (str(i.id), f"{i.ni_code + ': ' if i.ni_code else ''}{i.name}") for i in db.session.execute(
-            select(IndicatorDefinition).where(IndicatorDefinition.source == "manual").order_by(IndicatorDefinition.code)).scalars()]
+            select(IndicatorDefinition).where(or_(IndicatorDefinition.source == "manual", IndicatorDefinition.proxy_note != ""))
+            .order_by(IndicatorDefinition.code)).scalars()]
     form.locality.choices = [("", "Choose a locality")] + [
         (str(l.id), f"{l.name} ({l.level_label.lower()})") for l in db.session.execute(
             select(Locality).where(Locality.level.in_(("county", "area", "neighbourhood"))).order_by(Locality.id)).scalars()]
@@ -148,10 +190,8 @@ def manual():
                 by=current_user, indicator_id=int(form.indicator.data), locality_id=int(form.locality.data),
                 period_type=form.period_type.data, period_start=form.period_start.data.replace(day=1),
                 value=form.value.data, note=form.note.data or "")
-            from .engine import rollup
-
             first = form.period_start.data.replace(day=1)
-            rollup(first, first, sources=("manual",))
+            engine.rollup(first, first, sources=("manual",))
         except PortalError as error:
             db.session.rollback()
             show_error(form, error)
@@ -167,36 +207,34 @@ def manual():
 @bp.route("/assessment")
 @allow(SIGNED_IN)
 def assessment():
-    months = crime.months_imported()
-    if not months:
+    latest = latest_month()
+    if latest is None:
         return render_template("indicators/assessment.html", months=[], result=None)
     try:
-        end = date.fromisoformat(request.args["end"] + "-01") if request.args.get("end") else months[-1]
+        end = date.fromisoformat(request.args["end"] + "-01") if request.args.get("end") else None
         length = int(request.args.get("length", 12))
     except ValueError:
         abort(404)
-    length = min(max(length, 1), 12)
-    compare = request.args.get("compare", "year")
-    start = add_months(end, -(length - 1))
-    # Against the same months a year earlier (the plan's way), or the window just before.
-    back = length if compare == "previous" else 12
-    before_start, before_end = add_months(start, -back), add_months(end, -back)
-    window = f"{start:%B %Y} to {end:%B %Y} compared with {before_start:%B %Y} to {before_end:%B %Y}"
-    from ..places.models import descendant_ids
-
-    places = [_locality("shropshire")] + [l for l in db.session.execute(
-        select(Locality).where(Locality.level == "area").order_by(Locality.id)).scalars()]
+    compare = "previous" if request.args.get("compare") == "previous" else "year"
+    w = services.assessment_window(latest, end, min(max(length, 1), 12), compare)
+    window = (f"{w['start']:%B %Y} to {w['end']:%B %Y} compared with {w['compared_with']} "
+              f"({w['before_start']:%B %Y} to {w['before_end']:%B %Y})")
+    places = [_locality("shropshire")] + list(db.session.execute(
+        select(Locality).where(Locality.level == "area").order_by(Locality.id)).scalars())
+    below = descendants_map()
     sections = []
     for place in places:
-        ids = list(db.session.execute(descendant_ids(place.id)).scalars())
-        rows = services.change_by_type(services.crime_counts(start, end, ids),
-                                       services.crime_counts(before_start, before_end, ids))
+        ids = below.get(place.id, {place.id})
+        rows = services.change_by_type(crime_counts(w["start"], w["end"], ids),
+                                       crime_counts(w["before_start"], w["before_end"], ids),
+                                       len(w["months"]), len(w["before_months"]))
         sections.append((place, rows, services.sentence(place.name, rows, window)))
-    ranked = services.vulnerable_localities(start, end, before_start, before_end, level="ward", limit=None)
+    ranked = services.vulnerable_localities(w["start"], w["end"], w["before_start"], w["before_end"],
+                                            level="ward", limit=None)
     from .maps import rate_map
 
-    return render_template("indicators/assessment.html", months=months, end=end, length=length, window=window,
-                           compare=compare,
+    return render_template("indicators/assessment.html", months=crime.months_imported(), end=w["end"],
+                           length=w["length"], window=window, w=w, compare=compare,
                            sections=sections, ranked=ranked[:15],
                            map_parts=rate_map(ranked, current_app.config), result=True,
                            month_label=lambda m: f"{m:%Y-%m}")

@@ -1,10 +1,11 @@
-from datetime import date
+from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..models import utcnow
 from ..partners.models import Organisation
 
 FREQUENCIES = ("monthly", "quarterly", "bi-annual", "annual")
@@ -106,9 +107,18 @@ class IndicatorDefinition(db.Model):
     source: Mapped[str] = mapped_column(String(20))
     crime_types: Mapped[list] = mapped_column(db.JSON, default=list)
     amber_tolerance: Mapped[float] = mapped_column(default=5.0)
+    # A target written as a change ("reduce criminal damage by 1%"): the target is the baseline
+    # period's own value moved by this percentage (-1.0), computed from the data.
+    target_change_pct: Mapped[Optional[float]]
+    baseline_period_type: Mapped[Optional[str]] = mapped_column(String(16))
+    baseline_period_start: Mapped[Optional[date]]
+    # Where police.uk cannot give the plan's measure: what is counted instead (shown on the report).
+    proxy_note: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
 
     action: Mapped[Optional[Action]] = relationship(back_populates="indicators")
+    changes: Mapped[list["IndicatorChange"]] = relationship(order_by="IndicatorChange.id.desc()",
+                                                             cascade="all, delete-orphan")
 
     @property
     def unit_label(self):
@@ -121,3 +131,20 @@ class IndicatorDefinition(db.Model):
     @property
     def lower_is_better(self):
         return self.polarity == "lower_is_better"
+
+
+class IndicatorChange(db.Model):
+    """One edit of an indicator's baseline, target, target date or tolerance: who, when, old, new."""
+
+    __tablename__ = "indicator_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator_definitions.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str] = mapped_column(String(100), default="")
+    new: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    by = relationship("User")

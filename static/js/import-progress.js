@@ -10,7 +10,8 @@
       if (s.state === "done") {
         message.textContent = "Done: " + s.rows.toLocaleString("en-GB") + " rows imported, " +
           s.unmatched.toLocaleString("en-GB") + " matched no locality." +
-          (s.errors && s.errors.length ? " Refused: " + s.errors.join(" ") : "");
+          (s.errors && s.errors.length ? " Refused: " + s.errors.join(" ") : "") +
+          (s.notes && s.notes.length ? " Data quality: " + s.notes.join(" ") : "");
         return;
       }
       if (s.state === "failed") { message.textContent = "The import failed: " + s.errors.join(" "); return; }
