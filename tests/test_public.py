@@ -167,3 +167,36 @@ def test_published_concerns_reach_the_map_points(app, browser, private_data):
     assert ids[private_data.id] == "responded"
     north = browser.get("/api/map-points.json?area=north").get_json()["points"]
     assert private_data.id not in {item[0] for _, _, items in north for item in items}
+
+
+# ---- the public page cache holds nothing of the person who drew the page -----------------------
+
+CACHED_PUBLIC_URLS = ("/map", "/map?area=south", "/map?q=Ludlow&area=south", "/api/map-points.json",
+                      "/api/map-points.json?area=south")
+
+
+@pytest.mark.parametrize("first", ("officer", "admin"))
+def test_a_resident_never_gets_the_page_a_signed_in_user_drew(app, as_role, browser, first):
+    staff = as_role(first)
+    name = db.session.execute(select(User.display_name).filter_by(role=first)
+                              .where(User.email.like("%@demo.%"))).scalar_one()
+    tokens = set()
+    for url in CACHED_PUBLIC_URLS:
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        tokens |= set(re.findall(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)))
+    assert tokens, "the signed-in user's pages carry their sign-out form"
+    assert name in text_of(staff.get("/map"))
+    for url in CACHED_PUBLIC_URLS:
+        body = browser.get(url).get_data(as_text=True)
+        assert name not in body, f"{url} showed the signed-in user's name to a resident"
+        assert "Sign out" not in body and 'href="/concerns/' not in body and "/logout" not in body, url
+        assert not any(token in body for token in tokens), f"{url} carried the user's CSRF token"
+        assert 'name="csrf_token"' not in body, url
+    assert "Sign in" in text_of(browser.get("/map"))
+
+
+def test_a_signed_in_user_never_gets_the_page_a_resident_drew(app, as_role, browser):
+    assert "Sign in" in text_of(browser.get("/map?area=north"))
+    page = text_of(as_role("officer").get("/map?area=north"))
+    assert "PC Olivia Officer" in page and "Sign out" in page and "Concerns" in page
