@@ -200,3 +200,33 @@ def test_a_signed_in_user_never_gets_the_page_a_resident_drew(app, as_role, brow
     assert "Sign in" in text_of(browser.get("/map?area=north"))
     page = text_of(as_role("officer").get("/map?area=north"))
     assert "PC Olivia Officer" in page and "Sign out" in page and "Concerns" in page
+
+
+# ---- locality names are data, never template code or HTML, on every map -----------------------
+
+HOSTILE_NAME = "Quarry {{7*7}} ${6*7} `x` <img src=x onerror=alert(1)>"
+ASSESSMENT = "/indicators/assessment?end=2018-11&length=1&compare=previous"
+
+
+@pytest.fixture
+def hostile_ward(app):
+    """The ward with the most recorded crime (so it is on the assessment's map) renamed by a careless admin."""
+    ward = locality("e05008180")
+    ward.name = HOSTILE_NAME
+    db.session.commit()
+    return ward
+
+
+def test_a_locality_name_is_shown_literally_and_never_run_on_any_map(app, browser, as_role, hostile_ward):
+    officer = as_role("officer")
+    pages = {"/map": browser, "/map?area=central": browser, f"/places/{hostile_ward.key}": browser,
+             "/places/shrewsbury": browser, ASSESSMENT: officer}
+    for url, person in pages.items():
+        response = person.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        assert "<img src=x" not in html.lower(), f"the name's <img> tag reached {url} as HTML"
+        for evaluated in ("Quarry 49", "49 $", "{6*7} 42", "${6*7}` 42", " 42 `x`"):
+            assert evaluated not in html, f"the name was run as a template on {url}"
+    assert HOSTILE_NAME in text_of(browser.get(f"/places/{hostile_ward.key}"))
+    assert "Quarry" in officer.get(ASSESSMENT).get_data(as_text=True)
