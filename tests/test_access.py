@@ -3,11 +3,20 @@
 The walk covers every URL rule the app has, so a new route without an
 ``@allow`` (or with the wrong one) fails here.
 """
+from datetime import date, timedelta
+
 import pytest
+from sqlalchemy import func, select
 
 from portal.access import PUBLIC, ROLES, SIGNED_IN, rule_for
+from portal.concerns.models import Concern, ConcernCategory, ConcernEvent
+from portal.extensions import db
+from portal.people.models import User
+from portal.places.models import Locality
+from portal.tasking import services as tasking
+from portal.tasking.models import Task, task_concerns
 
-from .conftest import Browser, DEMO_EMAILS
+from .conftest import Browser, DEMO_EMAILS, text_of
 
 SAMPLE_ARGS = {"int": 1, "string": "north", "default": "north", "path": "north"}
 
@@ -75,17 +84,6 @@ def test_pages_send_security_headers(browser):
 
 # ---- object level: an officer of the North reaches nothing of the South through an id ------------
 
-from datetime import date, timedelta  # noqa: E402
-
-from sqlalchemy import func, select  # noqa: E402
-
-from portal.concerns.models import Concern, ConcernCategory, ConcernEvent  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.people.models import User  # noqa: E402
-from portal.places.models import Locality  # noqa: E402
-from portal.tasking import services as tasking  # noqa: E402
-from portal.tasking.models import Task, task_concerns  # noqa: E402
-
 GRAFFITI = "ENVIRONMENTAL - GRAFFITI"
 
 
@@ -143,6 +141,7 @@ def test_another_areas_concern_cannot_be_linked_to_an_own_task(app, as_role, sou
         "due_on": (date.today() + timedelta(days=14)).strftime("%d/%m/%Y"), "priority": "medium",
         "concerns": str(concern.id)})
     assert response.status_code in (400, 403)
+    assert f"Concern {concern.id} is not one of this area's concerns" in text_of(response)
     assert db.session.execute(select(func.count()).select_from(Task)).scalar_one() == tasks_before
     assert db.session.execute(select(func.count()).select_from(task_concerns)
                               .where(task_concerns.c.concern_id == concern.id)).scalar_one() == 0
@@ -171,6 +170,7 @@ def test_a_forged_same_problem_answer_cannot_reach_another_areas_concern(app, as
             "concerns-0-category": str(graffiti.id), "concerns-0-you_said": "Tags on the Wem bus shelter",
             "concerns-0-raised_count": "7", "concerns-0-repeat": f"link:{concern.id}"})
     assert response.status_code in (400, 403)
+    assert "You can add to open concerns only in your own areas" in text_of(response)
     db.session.refresh(concern)
     assert concern.raised_count == 1
     assert db.session.execute(select(func.count()).select_from(ConcernEvent)
