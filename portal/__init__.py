@@ -3,7 +3,7 @@ import os
 
 from flask import Flask, render_template
 
-from .config import DEV_SECRET_KEY, ROOT, Config
+from .config import ROOT, Config, refuse_unsafe
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
 FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "indicators")
@@ -19,18 +19,13 @@ def create_app(config=None):
     )
     app.config.from_object(config or Config())
     os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives here
-    refuse_unsafe_production(app)
+    refuse_unsafe(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     register_hooks(app)
     register_error_handlers(app)
     return app
-
-
-def refuse_unsafe_production(app):
-    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in ("", None, DEV_SECRET_KEY):
-        raise RuntimeError("SECRET_KEY must be set to a long random value in production (PORTAL_ENV=production).")
 
 
 def register_extensions(app):

@@ -27,12 +27,16 @@ def register(app):
 
 @click.command("seed")
 @click.option("--demo/--no-demo", default=None,
-              help="Also load demo accounts and demo PACT data (default: only in development).")
+              help="Also load demo accounts and demo PACT data (default: only in development). "
+                   "--no-demo removes demo accounts a development seed left.")
 def seed_command(demo):
     """Load or refresh the seed data (idempotent: running it twice creates nothing new)."""
     from .maintenance import load_seed
 
-    created = load_seed(demo_accounts=demo)
+    try:
+        created = load_seed(demo_accounts=demo)
+    except PortalError as error:
+        raise click.ClickException(error.message)
     db.session.commit()
     for what, count in created.items():
         click.echo(f"{what:<24} {count:>6} new")

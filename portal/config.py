@@ -3,7 +3,13 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_SECRET_KEY = "dev-only-not-secret-never-use-in-production"
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_KEY_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting that would make the portal unsafe: it refuses to start and says which and why."""
 
 
 def _flag(name, default=False):
@@ -48,6 +54,9 @@ def celery_settings(redis_url):
 class Config:
     def __init__(self):
         self.ENV_NAME = os.environ.get("PORTAL_ENV", "development")
+        if self.ENV_NAME not in ENVIRONMENTS:
+            # A typo ("prod") must not quietly run production data with development's demo accounts.
+            raise ConfigError(f"PORTAL_ENV must be 'development' or 'production', not {self.ENV_NAME!r}.")
         production = self.ENV_NAME == "production"
         self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
         self.SQLALCHEMY_DATABASE_URI = _database_url()
@@ -84,6 +93,16 @@ class Config:
         self.PUBLIC_CACHE_SECONDS = float(os.environ.get("PUBLIC_CACHE_SECONDS", "5"))
 
 
+def refuse_unsafe(config):
+    """Raise ConfigError for settings the portal must not start with (create_app calls it)."""
+    key = config.get("SECRET_KEY") or ""
+    if config.get("ENV_NAME") == "production" and key == DEV_SECRET_KEY:
+        raise ConfigError("SECRET_KEY must be set to a long random value in production (PORTAL_ENV=production).")
+    if len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes (it signs sessions and CSRF "
+                          "tokens); make one with: python -c 'import secrets; print(secrets.token_hex(32))'")
+
+
 class TestConfig(Config):
     __test__ = False  # not a pytest class
 
@@ -91,7 +110,7 @@ class TestConfig(Config):
         super().__init__()
         self.ENV_NAME = "test"
         self.TESTING = True
-        self.SECRET_KEY = "test-secret"
+        self.SECRET_KEY = "test-secret-long-enough-for-the-32-byte-rule"
         self.SQLALCHEMY_DATABASE_URI = database_url or "sqlite://"
         self.REDIS_URL = redis_url
         self.CELERY = celery_settings(redis_url)

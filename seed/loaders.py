@@ -183,8 +183,37 @@ def load_demo_users():
             user.organisation = orgs.get(org_name)
             user.areas = [areas[k] for k in area_keys if k in areas]
             user.set_password(DEMO_PASSWORD)
+        user.is_demo = True  # never signs in when PORTAL_ENV=production (portal/people/policy.py)
     db.session.flush()
     return created
+
+
+def remove_demo_users():
+    """Delete the demo accounts. One that other rows still name (a concern it logged, a task it owns)
+    stays for that history, deactivated and without a password, so it can never sign in. Returns the
+    number deleted."""
+    demo = db.session.execute(select(User).where(User.is_demo.is_(True))).scalars().all()
+    if not demo:
+        return 0
+    ids = [u.id for u in demo]
+    cited = set()
+    for table in db.metadata.sorted_tables:
+        if table.name == "user_areas":  # the account's own areas go with it
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "users":
+                cited |= set(db.session.execute(select(fk.parent).where(fk.parent.in_(ids))).scalars())
+    deleted = 0
+    for user in demo:
+        if user.id in cited:
+            user.active, user.password_hash = False, ""
+            user.end_sessions()
+        else:
+            user.areas = []
+            db.session.delete(user)
+            deleted += 1
+    db.session.flush()
+    return deleted
 
 
 def load_survey(seed_dir):
@@ -271,8 +300,11 @@ def load_police_sample(seed_dir):
 EXTRA_LOADERS = [("police_crime_sample", load_police_sample, True)]
 
 
-def load_all(seed_dir, demo_accounts=False):
-    """Load every seed file in dependency order; returns {step: rows created}."""
+def load_all(seed_dir, demo_accounts=False, remove_demo=False):
+    """Load every seed file in dependency order; returns {step: rows created}.
+
+    ``remove_demo`` (seeding explicitly without demo accounts) removes any that exist (remove_demo_users).
+    """
     created = {
         "localities": load_localities(seed_dir),
         "partners": load_partners(seed_dir),
@@ -283,6 +315,8 @@ def load_all(seed_dir, demo_accounts=False):
     if demo_accounts:
         created["demo_users"] = load_demo_users()
         created["demo_pact_meetings"] = load_demo_pact(seed_dir)
+    elif remove_demo:
+        created["demo_users_removed"] = remove_demo_users()
     for name, loader, *demo_only in EXTRA_LOADERS:
         if demo_accounts or not (demo_only and demo_only[0]):
             created[name] = loader(seed_dir)

@@ -3,11 +3,20 @@
 The walk covers every URL rule the app has, so a new route without an
 ``@allow`` (or with the wrong one) fails here.
 """
+from datetime import date, timedelta
+
 import pytest
+from sqlalchemy import func, select
 
 from portal.access import PUBLIC, ROLES, SIGNED_IN, rule_for
+from portal.concerns.models import Concern, ConcernCategory, ConcernEvent
+from portal.extensions import db
+from portal.people.models import User
+from portal.places.models import Locality
+from portal.tasking import services as tasking
+from portal.tasking.models import Task, task_concerns
 
-from .conftest import Browser, DEMO_EMAILS
+from .conftest import Browser, DEMO_EMAILS, text_of
 
 SAMPLE_ARGS = {"int": 1, "string": "north", "default": "north", "path": "north"}
 
@@ -71,3 +80,98 @@ def test_pages_send_security_headers(browser):
     response = browser.get("/login")
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+# ---- object level: an officer of the North reaches nothing of the South through an id ------------
+
+GRAFFITI = "ENVIRONMENTAL - GRAFFITI"
+
+
+def _one(model, **by):
+    return db.session.execute(select(model).filter_by(**by)).scalar_one()
+
+
+@pytest.fixture
+def south(app):
+    """A South concern with private notes, a South tasking meeting and a South task, made by the admin."""
+    admin, partner = _one(User, email=DEMO_EMAILS["admin"]), _one(User, email=DEMO_EMAILS["partner"])
+    concern = Concern(locality=_one(Locality, key="ludlow"), category=_one(ConcernCategory, name=GRAFFITI),
+                      source="pact", raised_on=date.today() - timedelta(days=2), status="new",
+                      you_said="Graffiti on Ludlow market hall", internal_notes="Witness: Mrs Ludlow, flat 2")
+    db.session.add(concern)
+    db.session.commit()
+    meeting = tasking.open_meeting(by=admin, area_id=_one(Locality, key="south").id, held_on=date.today())
+    task = tasking.create_task(by=admin, title="Ludlow market hall", problem="Graffiti",
+                               locality_id=concern.locality_id, lead_organisation_id=partner.organisation_id,
+                               owner_id=partner.id, due_on=date.today() + timedelta(days=14))
+    db.session.commit()
+    return {"concern": concern, "meeting": meeting, "task": task}
+
+
+def _refused_for_the_record(response):
+    return response.status_code == 403 and response.headers.get("X-Access-Refused") == "record"
+
+
+def test_another_areas_concern_meeting_task_and_meeting_csv_are_refused_by_id(app, as_role, south):
+    officer = as_role("officer")
+    concern = south["concern"]
+    for url, form in ((f"/concerns/{concern.id}/status", {"status": "accepted", "version": concern.version_id}),
+                      (f"/concerns/{concern.id}/publish", {"version": concern.version_id})):
+        assert _refused_for_the_record(officer.post(url, form)), url
+    db.session.refresh(concern)
+    assert concern.status == "new" and not concern.published
+    for url in (f"/tasking/meetings/{south['meeting'].id}", f"/tasking/meetings/{south['meeting'].id}/record.csv",
+                f"/tasks/{south['task'].id}"):
+        response = officer.get(url)
+        assert _refused_for_the_record(response), f"{url}: {response.status_code}"
+        assert "Ludlow" not in response.get_data(as_text=True), url
+    admin, analyst = as_role("admin"), as_role("analyst")
+    for person in (admin, analyst):
+        assert person.get(f"/tasking/meetings/{south['meeting'].id}/record.csv").status_code == 200
+
+
+def test_another_areas_concern_cannot_be_linked_to_an_own_task(app, as_role, south):
+    officer, partner = as_role("officer"), as_role("partner")
+    concern = south["concern"]
+    owner = _one(User, email=DEMO_EMAILS["partner"])
+    tasks_before = db.session.execute(select(func.count()).select_from(Task)).scalar_one()
+    response = officer.post(f"/tasks/new?concerns={concern.id}", {
+        "title": "Graffiti in Wem", "problem": "Tags", "locality": str(_one(Locality, key="wem").id),
+        "lead_organisation": str(owner.organisation_id), "owner": str(owner.id),
+        "due_on": (date.today() + timedelta(days=14)).strftime("%d/%m/%Y"), "priority": "medium",
+        "concerns": str(concern.id)})
+    assert response.status_code in (400, 403)
+    assert f"Concern {concern.id} is not one of this area's concerns" in text_of(response)
+    assert db.session.execute(select(func.count()).select_from(Task)).scalar_one() == tasks_before
+    assert db.session.execute(select(func.count()).select_from(task_concerns)
+                              .where(task_concerns.c.concern_id == concern.id)).scalar_one() == 0
+    db.session.refresh(concern)
+    assert concern.status == "new"
+    # so the partner the task was for never reads the South concern's notes
+    assert partner.get(f"/concerns/{concern.id}").status_code == 403
+
+
+@pytest.mark.parametrize("form", ("single concern", "pact meeting"))
+def test_a_forged_same_problem_answer_cannot_reach_another_areas_concern(app, as_role, south, form):
+    officer = as_role("officer")
+    concern = south["concern"]
+    wem, graffiti = _one(Locality, key="wem"), _one(ConcernCategory, name=GRAFFITI)
+    events_before = db.session.execute(select(func.count()).select_from(ConcernEvent)
+                                       .filter_by(concern_id=concern.id)).scalar_one()
+    yesterday = (date.today() - timedelta(days=1)).strftime("%d/%m/%Y")
+    if form == "single concern":
+        response = officer.post("/concerns/new", {
+            "category": str(graffiti.id), "you_said": "Tags on the Wem bus shelter", "locality": str(wem.id),
+            "source": "resident_contact", "raised_on": yesterday, "raised_count": "7",
+            "repeat": f"link:{concern.id}"})
+    else:
+        response = officer.post("/concerns/meetings/new", {
+            "locality": str(wem.id), "held_on": yesterday, "venue": "Wem Town Hall", "attendance": "9",
+            "concerns-0-category": str(graffiti.id), "concerns-0-you_said": "Tags on the Wem bus shelter",
+            "concerns-0-raised_count": "7", "concerns-0-repeat": f"link:{concern.id}"})
+    assert response.status_code in (400, 403)
+    assert "You can add to open concerns only in your own areas" in text_of(response)
+    db.session.refresh(concern)
+    assert concern.raised_count == 1
+    assert db.session.execute(select(func.count()).select_from(ConcernEvent)
+                              .filter_by(concern_id=concern.id)).scalar_one() == events_before

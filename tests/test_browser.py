@@ -179,3 +179,55 @@ def test_officer_pages_have_no_serious_accessibility_violations(live_server, pag
         page.goto(live_server + path)
         found[path] = serious_violations(page)
     assert {p: v for p, v in found.items() if v} == {}
+
+
+OPEN_EVERY_TOOLTIP = """() => {
+  // Hover every shape of the folium map, as a resident moving the mouse over each ward would.
+  const map = window[document.querySelector('.folium-map').id];
+  const texts = [];
+  let images = 0;
+  map.eachLayer(layer => {
+    if (!(layer.feature || layer.getTooltip && layer.getTooltip()) || !layer.getBounds && !layer.getLatLng) return;
+    const at = layer.getBounds ? layer.getBounds().getCenter() : layer.getLatLng();
+    layer.fire('mouseover', {latlng: at, layer: layer}, true);
+    document.querySelectorAll('.leaflet-tooltip').forEach(tip => {
+      texts.push(tip.textContent.replace(/\\s+/g, ' ').trim());
+      images += tip.querySelectorAll('img').length;
+    });
+    layer.fire('mouseout', {latlng: at, layer: layer}, true);
+  });
+  return {texts: texts, images: images};
+}"""
+
+
+def test_a_hostile_locality_name_and_concern_text_show_literally_on_every_map(app, live_server, page):
+    from .test_public import ASSESSMENT, HOSTILE_NAME
+
+    ward = db.session.execute(select(Locality).filter_by(key="e05008180")).scalar_one()
+    ward.name = HOSTILE_NAME
+    db.session.add(Concern(locality=ward, category=db.session.execute(select(ConcernCategory).filter_by(
+        name="ENVIRONMENTAL - GRAFFITI")).scalar_one(), source="pact", raised_on=date(2010, 3, 12),
+        you_said="Tag says {{7*7}} <img src=x onerror=alert(1)>", status="responded",
+        we_did="Removed ${6*7} <b>tags</b>", responded_on=date(2010, 3, 20), published=True))
+    db.session.commit()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.goto(f"{live_server}/map?q=Quarry")
+    page.wait_for_function("() => document.getElementById('public-map').dataset.markers !== undefined")
+    hovered = page.evaluate(OPEN_EVERY_TOOLTIP)
+    assert HOSTILE_NAME in hovered["texts"], [t for t in hovered["texts"] if "Quarry" in t]
+    assert hovered["images"] == 0
+    popup = open_a_popup(page)
+    assert "Tag says {{7*7}} <img src=x onerror=alert(1)>" in popup and "Removed ${6*7} <b>tags</b>" in popup
+    assert page.locator(".portal-popup img, .portal-popup b").count() == 0
+
+    sign_in(page, live_server, "officer")
+    page.goto(live_server + ASSESSMENT)
+    page.wait_for_selector(".folium-map")
+    hovered = page.evaluate(OPEN_EVERY_TOOLTIP)
+    assert any(t.startswith(HOSTILE_NAME + ": ") for t in hovered["texts"]), \
+        [t for t in hovered["texts"] if "Quarry" in t]
+    assert hovered["images"] == 0
+    shot(page, "assessment-hostile-name")
+    assert dialogs == [] and page.errors == []

@@ -148,3 +148,125 @@ def _choices(response, name):
     out = [(m.group(1), m.group(2)) for m in re.finditer(pattern, html)]
     assert out, f"no choices for {name}"
     return out
+
+
+# ---- sign-out and a new password end every session of the account -----------------------------
+
+def _two_browsers(app, role):
+    first, second = Browser(app).sign_in(DEMO_EMAILS[role]), Browser(app).sign_in(DEMO_EMAILS[role])
+    assert first.get("/plan/").status_code == 200 and second.get("/plan/").status_code == 200
+    return first, second
+
+
+def test_signing_out_in_one_browser_signs_the_account_out_everywhere(app):
+    laptop, phone = _two_browsers(app, "officer")
+    assert laptop.post("/logout").status_code == 302
+    response = phone.get("/concerns/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "PC Olivia Officer" not in text_of(phone.get("/"))
+    # and the account signs in again as normal
+    assert Browser(app).sign_in(DEMO_EMAILS["officer"]).get("/concerns/").status_code == 200
+
+
+def test_a_new_password_signs_out_every_other_browser_but_not_this_one(app):
+    laptop, phone = _two_browsers(app, "analyst")
+    old_cookie = phone.client.get_cookie("session").value
+    response = laptop.post("/account/password", {"current_password": "shropshire-demo-2010",
+                                                 "new_password": "a-brand-new-passphrase"})
+    assert response.status_code == 302
+    assert laptop.get("/plan/").status_code == 200
+    assert phone.get("/plan/").status_code == 302
+    thief = Browser(app)
+    thief.client.set_cookie("session", old_cookie)
+    assert thief.get("/plan/").status_code == 302  # a copied cookie is no use either
+    Browser(app).sign_in(DEMO_EMAILS["analyst"], "a-brand-new-passphrase")
+
+
+def test_an_admin_setting_a_password_signs_the_account_out_everywhere(app, as_role):
+    partner = as_role("partner")
+    user = db.session.execute(select(User).filter_by(email=DEMO_EMAILS["partner"])).scalar_one()
+    response = as_role("admin").post(f"/admin/users/{user.id}", {
+        "display_name": user.display_name, "email": user.email, "role": "partner",
+        "organisation": str(user.organisation_id), "password": "reset-by-the-admin", "active": "y"})
+    assert response.status_code == 302
+    assert partner.get("/tasks/").status_code == 302
+
+
+# ---- demo accounts never work in production -------------------------------------------------
+
+def test_demo_accounts_never_sign_in_in_production_even_if_a_development_seed_left_them(make_app):
+    development = make_app()
+    signed_in = Browser(development).sign_in(DEMO_EMAILS["admin"])
+    cookie = signed_in.client.get_cookie("session").value
+    production = make_app(ENV_NAME="production")
+    for role, email in DEMO_EMAILS.items():
+        response = Browser(production).post("/login", {"email": email, "password": "shropshire-demo-2010"})
+        assert response.status_code == 400, role
+        assert "Enter a correct email address and password" in text_of(response)
+    carried = Browser(production)
+    carried.client.set_cookie("session", cookie)
+    assert carried.get("/admin/users").status_code == 302  # a demo session from before is signed out
+    with production.app_context():
+        real = User(email="real.admin@shropshire.example", display_name="Real Admin", role="admin")
+        real.set_password("a-real-long-password")
+        db.session.add(real)
+        db.session.commit()
+    assert Browser(production).sign_in("real.admin@shropshire.example", "a-real-long-password")
+
+
+def test_seed_without_demo_removes_the_demo_accounts(app):
+    from portal.concerns.models import Concern
+
+    from datetime import date
+
+    from portal.concerns.models import ConcernCategory
+    from portal.places.models import Locality
+
+    officer = db.session.execute(select(User).filter_by(email=DEMO_EMAILS["officer"])).scalar_one()
+    # The demo officer logged a concern: its history stays, so their row must stay too.
+    logged = Concern(locality=db.session.execute(select(Locality).filter_by(key="wem")).scalar_one(),
+                     category=db.session.execute(select(ConcernCategory)).scalars().first(), source="pact",
+                     raised_on=date(2010, 3, 1), you_said="Logged by the demo officer", created_by_id=officer.id)
+    db.session.add(logged)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["seed", "--no-demo"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    left = db.session.execute(select(User).where(User.email.in_(DEMO_EMAILS.values()))).scalars().all()
+    assert [u.email for u in left] == [DEMO_EMAILS["officer"]]
+    assert left[0].active is False and not left[0].check_password("shropshire-demo-2010")
+    for email in DEMO_EMAILS.values():
+        response = Browser(app).post("/login", {"email": email, "password": "shropshire-demo-2010"})
+        assert response.status_code == 400
+    assert db.session.get(Concern, logged.id).created_by_id == officer.id
+
+
+def test_production_refuses_to_load_demo_accounts(make_app):
+    production = make_app(ENV_NAME="production")
+    with production.app_context():  # as `flask` does for every command
+        result = production.test_cli_runner().invoke(args=["seed", "--demo"])
+    assert result.exit_code != 0 and "never in production" in result.output
+
+
+# ---- settings that would be unsafe refuse to start --------------------------------------------
+
+@pytest.mark.parametrize("value", ("prod", "Production", "staging", ""))
+def test_an_unknown_portal_env_refuses_to_start(monkeypatch, value):
+    monkeypatch.setenv("PORTAL_ENV", value)
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    from portal.config import Config
+
+    with pytest.raises(RuntimeError, match=r"PORTAL_ENV must be 'development' or 'production'"):
+        create_app(Config())
+
+
+@pytest.mark.parametrize("env", ("production", "development"))
+def test_a_short_secret_key_refuses_to_start(monkeypatch, env):
+    monkeypatch.setenv("PORTAL_ENV", env)
+    monkeypatch.setenv("SECRET_KEY", "s" * 31)
+    from portal.config import Config
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be at least 32 bytes"):
+        create_app(Config())
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    create_app(Config())

@@ -167,3 +167,66 @@ def test_published_concerns_reach_the_map_points(app, browser, private_data):
     assert ids[private_data.id] == "responded"
     north = browser.get("/api/map-points.json?area=north").get_json()["points"]
     assert private_data.id not in {item[0] for _, _, items in north for item in items}
+
+
+# ---- the public page cache holds nothing of the person who drew the page -----------------------
+
+CACHED_PUBLIC_URLS = ("/map", "/map?area=south", "/map?q=Ludlow&area=south", "/api/map-points.json",
+                      "/api/map-points.json?area=south")
+
+
+@pytest.mark.parametrize("first", ("officer", "admin"))
+def test_a_resident_never_gets_the_page_a_signed_in_user_drew(app, as_role, browser, first):
+    staff = as_role(first)
+    name = db.session.execute(select(User.display_name).filter_by(role=first)
+                              .where(User.email.like("%@demo.%"))).scalar_one()
+    tokens = set()
+    for url in CACHED_PUBLIC_URLS:
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        tokens |= set(re.findall(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)))
+    assert tokens, "the signed-in user's pages carry their sign-out form"
+    assert name in text_of(staff.get("/map"))
+    for url in CACHED_PUBLIC_URLS:
+        body = browser.get(url).get_data(as_text=True)
+        assert name not in body, f"{url} showed the signed-in user's name to a resident"
+        assert "Sign out" not in body and 'href="/concerns/' not in body and "/logout" not in body, url
+        assert not any(token in body for token in tokens), f"{url} carried the user's CSRF token"
+        assert 'name="csrf_token"' not in body, url
+    assert "Sign in" in text_of(browser.get("/map"))
+
+
+def test_a_signed_in_user_never_gets_the_page_a_resident_drew(app, as_role, browser):
+    assert "Sign in" in text_of(browser.get("/map?area=north"))
+    page = text_of(as_role("officer").get("/map?area=north"))
+    assert "PC Olivia Officer" in page and "Sign out" in page and "Concerns" in page
+
+
+# ---- locality names are data, never template code or HTML, on every map -----------------------
+
+HOSTILE_NAME = "Quarry {{7*7}} ${6*7} `x` <img src=x onerror=alert(1)>"
+ASSESSMENT = "/indicators/assessment?end=2018-11&length=1&compare=previous"
+
+
+@pytest.fixture
+def hostile_ward(app):
+    """The ward with the most recorded crime (so it is on the assessment's map) renamed by a careless admin."""
+    ward = locality("e05008180")
+    ward.name = HOSTILE_NAME
+    db.session.commit()
+    return ward
+
+
+def test_a_locality_name_is_shown_literally_and_never_run_on_any_map(app, browser, as_role, hostile_ward):
+    officer = as_role("officer")
+    pages = {"/map": browser, "/map?area=central": browser, f"/places/{hostile_ward.key}": browser,
+             "/places/shrewsbury": browser, ASSESSMENT: officer}
+    for url, person in pages.items():
+        response = person.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        assert "<img src=x" not in html.lower(), f"the name's <img> tag reached {url} as HTML"
+        for evaluated in ("Quarry 49", "49 $", "{6*7} 42", "${6*7}` 42", " 42 `x`"):
+            assert evaluated not in html, f"the name was run as a template on {url}"
+    assert HOSTILE_NAME in text_of(browser.get(f"/places/{hostile_ward.key}"))
+    assert "Quarry" in officer.get(ASSESSMENT).get_data(as_text=True)

@@ -17,18 +17,7 @@ from ..partners.models import Organisation
 from ..places.models import Locality, descendant_ids
 from .models import (NEW, NO_FURTHER_ACTION, OPEN_STATUSES, RESPONDED, SOURCE_LABELS, SOURCES, STATUS_LABELS,
                      STATUSES, TRANSITIONS, Concern, ConcernCategory, ConcernEvent, PactMeeting)
-
-
-def can_change(user, concern):
-    """Officers of the concern's area, and admins, may change a concern."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_admin:
-        return True
-    if not user.is_officer:
-        return False
-    area = concern.locality.area
-    return area is not None and area.id in user.area_ids
+from .policy import can_change, may_log_in  # noqa: F401  (views and other features ask them here)
 
 
 def record_event(concern, kind, *, by, from_status=None, to_status=None, detail=""):
@@ -38,14 +27,14 @@ def record_event(concern, kind, *, by, from_status=None, to_status=None, detail=
     return event
 
 
-def change_status(concern: Concern, to_status, *, by, reason="", we_did=None, responded_on=None, check=True):
+def change_status(concern: Concern, to_status, *, by, reason="", we_did=None, responded_on=None):
     """Move a concern along its lifecycle and record it in the audit trail.
 
-    Raises NotAllowed if ``by`` may not change it, PortalError if the move is
-    not in TRANSITIONS, or a reason/"We did" text it needs is missing.
-    ``check=False`` is for system actions (publishing a task's response).
+    Raises NotAllowed if ``by`` may not change it (always checked: tasking decisions and task
+    reviews change concerns too), PortalError if the move is not in TRANSITIONS, or a
+    reason/"We did" text it needs is missing.
     """
-    if check and not can_change(by, concern):
+    if not can_change(by, concern):
         raise NotAllowed("Only an officer of this concern's area or an administrator can change it.")
     if to_status not in TRANSITIONS.get(concern.status, set()):
         raise PortalError(f"A concern that is '{STATUS_LABELS[concern.status]}' cannot become "
@@ -67,9 +56,9 @@ def change_status(concern: Concern, to_status, *, by, reason="", we_did=None, re
     return concern
 
 
-def publish(concern, *, by, check=True):
-    """Make a responded concern's public texts visible to residents."""
-    if check and not can_change(by, concern):
+def publish(concern, *, by):
+    """Make a responded concern's public texts visible to residents. Raises NotAllowed if ``by`` may not."""
+    if not can_change(by, concern):
         raise NotAllowed("Only an officer of this concern's area or an administrator can publish it.")
     concern.published = True
     concern.published_at = utcnow()
@@ -118,14 +107,6 @@ def open_repeat_candidates(pairs):
     return found
 
 
-def may_log_in(user, locality):
-    """Officers log concerns in their own areas; admins anywhere."""
-    if user.is_admin:
-        return True
-    area = locality.area
-    return user.is_officer and area is not None and area.id in user.area_ids
-
-
 def _check_locality(user, locality_id, field):
     locality = db.session.get(Locality, locality_id) if locality_id else None
     if locality is None or locality.level in ("county", "area"):
@@ -139,9 +120,16 @@ def _save_concern(item: ConcernInput, *, by, source, raised_on, meeting=None):
     """Create the concern, or raise the count of the open one it repeats. Flushes."""
     if item.repeat_of_id:
         original = db.session.get(Concern, item.repeat_of_id)
+        field = f"concerns-{item.row}-repeat" if meeting else "repeat"
         if original is None or not original.is_open:
-            raise PortalError("The concern to link to is no longer open; record this one as new",
-                              field=f"concerns-{item.row}-repeat")
+            raise PortalError("The concern to link to is no longer open; record this one as new", field=field)
+        # The id comes from the form: it must be the open concern the form offered, one this user may change.
+        if not can_change(by, original):
+            raise NotAllowed("You can add to open concerns only in your own areas; record this one as new",
+                             field=field)
+        if (original.locality_id, original.category_id) != (item.locality_id, item.category_id):
+            raise PortalError("That open concern is about another problem or place; record this one as new",
+                              field=field)
         original.raised_count += item.raised_count
         if item.is_priority:
             original.is_priority = True

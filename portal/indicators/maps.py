@@ -2,7 +2,7 @@
 import folium
 from markupsafe import Markup
 
-from ..public.maps import SHROPSHIRE_CENTRE, local_assets
+from ..public.maps import SHROPSHIRE_CENTRE, local_assets, map_text
 
 COLOURS = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"]
 
@@ -21,7 +21,7 @@ def rate_map(ranked, config):
 
     for row in ranked:
         loc = row["locality"]
-        tip = f"{loc.name}: {row['rate']:.1f} crimes per 1,000 a year ({row['crimes']} recorded)"
+        tip = map_text(f"{loc.name}: {row['rate']:.1f} crimes per 1,000 a year ({row['crimes']} recorded)")
         if loc.boundary:
             folium.GeoJson({"type": "Feature", "geometry": loc.boundary, "properties": {}},
                            style_function=lambda _, c=colour(row["rate"]): {"fillColor": c, "color": "#505a5f",

@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +30,10 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the id kept in the session (get_id): raising it signs the account out of every browser.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Made by the seed for development; never signs in when PORTAL_ENV=production (people/policy.py).
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_login_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -46,6 +50,14 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self):
+        """What Flask-Login keeps in the session: the id and the session version (see load_user)."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self):
+        """Sign this account out of every browser: their sessions carry the old version."""
+        self.session_version = (self.session_version or 1) + 1
 
     @property
     def role_label(self):

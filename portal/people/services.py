@@ -1,4 +1,5 @@
 """Accounts: sign-in, and the admin's user management. Plain functions; views stay thin."""
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..access import OFFICER, PARTNER, ROLES
@@ -6,17 +7,24 @@ from ..errors import PortalError
 from ..extensions import db
 from ..models import utcnow
 from .models import User
+from .policy import may_sign_in
 
 MIN_PASSWORD_LENGTH = 12
 
 
-def load_user(user_id):
-    """Flask-Login's user loader: inactive accounts are signed out at once."""
+def load_user(session_id):
+    """Flask-Login's user loader, on every request: the session's "id:version" (User.get_id) must name an
+    account that may still sign in, at its current session version. So deactivating an account, signing
+    out anywhere or a new password signs out every browser at once."""
+    user_id, _, version = str(session_id or "").partition(":")
     try:
         user = db.session.get(User, int(user_id))
+        version = int(version)
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or user.session_version != version or not may_sign_in(user, current_app.config["ENV_NAME"]):
+        return None
+    return user
 
 
 def find_by_email(email):
@@ -28,7 +36,7 @@ def find_by_email(email):
 def authenticate(email, password):
     """The active user with these credentials, or None (same answer for every failure)."""
     user = find_by_email(email or "")
-    if user is None or not user.active or not user.check_password(password or ""):
+    if not may_sign_in(user, current_app.config["ENV_NAME"]) or not user.check_password(password or ""):
         return None
     user.last_login_at = utcnow()
     db.session.commit()
@@ -60,6 +68,8 @@ def save_user(user, *, email, display_name, role, organisation, areas, active=Tr
     if password:
         check_password_rules(password)
         user.set_password(password)
+        if user.id is not None:
+            user.end_sessions()  # whoever knew the old password is signed out
     user.email, user.display_name, user.role = email, display_name.strip(), role
     user.organisation, user.areas, user.active = organisation, list(areas), active
     db.session.commit()
@@ -67,8 +77,17 @@ def save_user(user, *, email, display_name, role, organisation, areas, active=Tr
 
 
 def change_own_password(user, current, new):
+    """Set a new password and sign the account out of every browser (the caller signs this one in
+    again). Commits; PortalError if the current password is wrong or the new one too short."""
     if not user.check_password(current):
         raise PortalError("Your current password is not right", field="current_password")
     check_password_rules(new, field="new_password")
     user.set_password(new)
+    user.end_sessions()
+    db.session.commit()
+
+
+def sign_out_everywhere(user):
+    """Signing out ends every session of the account, not only this browser's cookie. Commits."""
+    user.end_sessions()
     db.session.commit()

@@ -58,6 +58,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @allow(SIGNED_IN)
 def logout():
+    services.sign_out_everywhere(current_user)
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("people.login"))
@@ -73,7 +74,8 @@ def change_password():
         except PortalError as error:
             show_error(form, error)
         else:
-            flash("Your password has been changed.", "success")
+            login_user(current_user._get_current_object())  # this browser stays signed in, at the new version
+            flash("Your password has been changed. You are signed out everywhere else.", "success")
             return redirect(url_for("plan.index"))
     return render_template("people/password.html", form=form)
 
@@ -119,6 +121,8 @@ def edit_user(user_id=None):
                 db.session.rollback()
                 show_error(form, error)
             else:
+                if saved.id == current_user.id:
+                    login_user(saved)  # a new password of their own ends their other sessions, not this one
                 flash(f"Saved the account of {saved.display_name}.", "success")
                 return redirect(url_for("people.users"))
     status = 400 if form.errors or form.form_errors else 200

@@ -8,11 +8,23 @@ import json
 
 import folium
 from flask import url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .services import ward_boundaries
 
 SHROPSHIRE_CENTRE = (52.70, -2.73)
+
+# folium renders each element's script and branca then renders that output again as a Jinja
+# template (MacroElement wraps it in Element(template=...)), so a "{{" in our data would run in the
+# web process. Tooltips put their text in a JS template literal and popups and GeoJSON tooltips set
+# innerHTML. So every text of ours is HTML-escaped, and the characters those contexts act on are
+# written as character references, which the browser shows as the characters themselves.
+_INERT = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+
+
+def map_text(value):
+    """``value`` made safe for any text a folium map shows (tooltips, popups, GeoJSON properties)."""
+    return str(escape(str(value))).translate(_INERT)
 
 
 def local_assets():
@@ -31,8 +43,11 @@ def public_map(config):
     if config.get("TILE_URL"):
         folium.TileLayer(tiles=config["TILE_URL"], attr=config.get("TILE_ATTRIBUTION") or "Map tiles",
                          name="Map", max_zoom=18).add_to(fmap)
+    wards = json.loads(ward_boundaries())
+    for feature in wards["features"]:
+        feature["properties"] = {"name": map_text(feature["properties"]["name"])}
     folium.GeoJson(
-        json.loads(ward_boundaries()), name="Ward boundaries",
+        wards, name="Ward boundaries",
         style_function=lambda feature: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.03},
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
     ).add_to(fmap)

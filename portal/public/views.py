@@ -4,6 +4,7 @@ import io
 import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import select, text
 
 from ..access import PUBLIC, allow
@@ -20,7 +21,9 @@ PER_PAGE = 20
 
 
 def page_cache():
-    """Rendered public pages and map data, per app (so tests with other databases never share it)."""
+    """What every visitor of a public page shares (the map's body and data), per app, so tests with other
+    databases never share it. Never a whole page: the header carries the signed-in user's name, menu and
+    sign-out form (with its CSRF token), so the layout is rendered for each request."""
     return current_app.extensions.setdefault("public_page_cache", services.TimedCache(seconds=300))
 
 
@@ -77,15 +80,19 @@ def home():
 def map_page():
     # The cache is looked up before anything else: a busy day's map costs no query at all.
     key = ("map", tuple(sorted(public_args().items())), data_version())
-    html = page_cache().get(key)
-    if html is None:
+    shared = page_cache().get(key)
+    if shared is None:
         form = filter_form()
         f = filters_from(form)
-        html = page_cache().put(key, render_template(
-            "public/map.html", form=form, map_parts=maps.public_map(current_app.config),
-            points_url=url_for("public.map_points", **public_args()), total=services.count_published(f),
-            list_url=url_for("public.you_said_we_did", **public_args())))
-    return html
+        map_parts = maps.public_map(current_app.config)
+        shared = page_cache().put(key, {
+            "map_parts": map_parts,
+            "body": Markup(render_template(
+                "public/_map_body.html", form=form, map_parts=map_parts,
+                points_url=url_for("public.map_points", **public_args()), total=services.count_published(f),
+                list_url=url_for("public.you_said_we_did", **public_args()))),
+        })
+    return render_template("public/map.html", map_parts=shared["map_parts"], body=shared["body"])
 
 
 @bp.route("/api/map-points.json")

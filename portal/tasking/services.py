@@ -22,6 +22,7 @@ from .models import (ACTIVE_STATUSES, ASSESSMENT, BLOCKED, CLOSED, COMPLETED, DE
                      IN_PROGRESS, OPEN, RESPONSE, SCANNING, STAGE_LABELS, STAGES, TASK_STATUS_LABELS,
                      AgendaItem, MeetingCorrection, Task, TaskingMeeting, TaskUpdate, task_concerns,
                      task_supporting_organisations)
+from .policy import can_chair, can_link_concern, can_review, can_update, can_view  # noqa: F401  (views ask here)
 
 # ---- who sees and changes what -------------------------------------------------------------------
 
@@ -38,23 +39,6 @@ def visible_tasks(user):
     supporting = select(task_supporting_organisations.c.task_id).where(
         task_supporting_organisations.c.organisation_id == org)
     return query.where(or_(Task.lead_organisation_id == org, Task.id.in_(supporting)))
-
-
-def can_view(user, task):
-    if user.is_admin or user.is_analyst:
-        return True
-    if user.is_officer:
-        return task.area_id in user.area_ids
-    return user.organisation_id is not None and user.organisation_id in task.organisation_ids
-
-
-def can_update(user, task):
-    """Analysts read; everyone else who can see a task may update it."""
-    return not user.is_analyst and can_view(user, task)
-
-
-def can_review(user, task):
-    return user.is_admin or (user.is_officer and task.area_id in user.area_ids)
 
 
 def partner_sees_concern(user, concern):
@@ -114,6 +98,12 @@ def _people_of(organisation_ids, except_organisation=None):
                                                  User.organisation_id != (except_organisation or -1))).scalars().all()
 
 
+def _check_link(by, area_id, concern):
+    if not can_link_concern(by, area_id, concern):
+        raise NotAllowed(f"Concern {concern.id} is not one of this area's concerns that you may change, "
+                         "so it cannot be linked to this task")
+
+
 def _area_of(locality):
     area = locality.area
     if area is None:
@@ -147,6 +137,8 @@ def create_task(*, by, title, problem, locality_id, lead_organisation_id, suppor
     if due_on is None or due_on < today:
         raise PortalError("The due date must be today or later", field="due_on")
     linked = db.session.execute(select(Concern).where(Concern.id.in_(concern_ids))).scalars().all() if concern_ids else []
+    for concern in linked:
+        _check_link(by, area.id, concern)
     task = Task(title=title.strip(), problem=problem.strip(), area_id=area.id, locality_id=locality.id,
                 lead_organisation=lead, owner=owner, due_on=due_on, priority=priority, created_by_id=by.id,
                 meeting=meeting)
@@ -156,7 +148,7 @@ def create_task(*, by, title, problem, locality_id, lead_organisation_id, suppor
     db.session.add(task)
     for concern in linked:
         if concern.status == NEW:
-            concerns.change_status(concern, ACCEPTED, by=by, reason=f"Tasked: {task.title}", check=False)
+            concerns.change_status(concern, ACCEPTED, by=by, reason=f"Tasked: {task.title}")
     db.session.flush()
     _log(task, by, text=f"Task raised, owned by {owner.display_name} ({lead.name}), due {due_on:%d %b %Y}",
          to_stage=SCANNING, to_status=OPEN, version=task.version_id)
@@ -273,9 +265,9 @@ def review_and_publish(task, *, by, version):
     for concern in task.concerns:
         if concern.status in OPEN_STATUSES:
             concerns.change_status(concern, RESPONDED, by=by, we_did=task.we_did, responded_on=date.today(),
-                                   reason=f"Task {task.id} completed and reviewed", check=False)
+                                   reason=f"Task {task.id} completed and reviewed")
         if not concern.published and concern.status in (RESPONDED,):
-            concerns.publish(concern, by=by, check=False)
+            concerns.publish(concern, by=by)
     _log(task, by, text=f"Reviewed by {by.display_name}; 'We did' published to residents")
     db.session.flush()
     db.session.commit()
@@ -343,7 +335,7 @@ def open_meeting(*, by, area_id, held_on, next_meeting_on=None, attendee_ids=())
     area = db.session.get(Locality, area_id) if area_id else None
     if area is None or area.level != "area":
         raise PortalError("Choose the area whose delivery group is meeting", field="area")
-    if not (by.is_admin or area.id in by.area_ids):
+    if not can_chair(by, area.id):
         raise NotAllowed(f"You can chair meetings only for your own areas, not {area.name}", field="area")
     if next_meeting_on and next_meeting_on <= held_on:
         raise PortalError("The next meeting must be after this one", field="next_meeting_on")
@@ -367,7 +359,7 @@ def decide(item, *, by, decision, note="", link_task_id=None, task_fields=None):
     """Record the chair's decision on an agenda item (creating or linking a task). Commits."""
     meeting = item.meeting
     _check_open(meeting)
-    if not (by.is_admin or meeting.area_id in by.area_ids):
+    if not can_chair(by, meeting.area_id):
         raise NotAllowed("Only officers of the area record its meeting's decisions")
     if decision not in DECISIONS:
         raise PortalError("Choose a decision", field="decision")
@@ -386,15 +378,15 @@ def decide(item, *, by, decision, note="", link_task_id=None, task_fields=None):
             if task is None or task.area_id != meeting.area_id:
                 raise PortalError("Choose one of the area's tasks to link to", field="link_task")
             if item.concern and item.concern not in task.concerns:
+                _check_link(by, task.area_id, item.concern)
                 task.concerns.append(item.concern)
                 if item.concern.status == NEW:
-                    concerns.change_status(item.concern, ACCEPTED, by=by, reason=f"Linked to task {task.id}",
-                                           check=False)
+                    concerns.change_status(item.concern, ACCEPTED, by=by, reason=f"Linked to task {task.id}")
                 _log(task, by, text=f"Linked concern {item.concern.id} at the tasking meeting of "
                                     f"{meeting.held_on:%d %b %Y}")
             item.resulting_task = task
         elif decision == "no_further_action" and item.concern and item.concern.is_open:
-            concerns.change_status(item.concern, "no_further_action", by=by, reason=note, check=False)
+            concerns.change_status(item.concern, "no_further_action", by=by, reason=note)
         elif decision == "escalate_silver" and item.task and item.task.status in ACTIVE_STATUSES:
             _log(item.task, by, from_status=item.task.status, to_status=ESCALATED,
                  text=f"Escalated to Silver at the tasking meeting: {note}")
@@ -410,14 +402,14 @@ def decide(item, *, by, decision, note="", link_task_id=None, task_fields=None):
 
 def close_meeting(meeting, *, by):
     _check_open(meeting)
-    if not (by.is_admin or meeting.area_id in by.area_ids):
+    if not can_chair(by, meeting.area_id):
         raise NotAllowed("Only officers of the area close its meetings")
     meeting.status, meeting.closed_at = "closed", utcnow()
     db.session.commit()
 
 
 def add_correction(meeting, *, by, text):
-    if not (by.is_admin or meeting.area_id in by.area_ids):
+    if not can_chair(by, meeting.area_id):
         raise NotAllowed("Only officers of the area correct its meeting records")
     if not (text or "").strip():
         raise PortalError("Write the correction", field="text")

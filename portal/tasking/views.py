@@ -13,7 +13,7 @@ from ..forms import int_or_none as _int, render_form, show_error
 from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
-from . import services
+from . import policy, services
 from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskForm, TaskUpdateForm
 from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
 
@@ -185,13 +185,17 @@ def _decision_form(meeting, form=None):
 def _meeting_page(meeting, forms=None, status=200):
     return render_template("tasking/meeting.html", meeting=meeting, forms=forms or {},
                            blank=_decision_form(meeting), correction=CorrectionForm(),
-                           can_chair=current_user.is_admin or meeting.area_id in current_user.area_ids), status
+                           can_chair=policy.can_chair(current_user, meeting.area_id)), status
+
+
+def _viewable_meeting(meeting_id):
+    return get_allowed(TaskingMeeting, meeting_id, policy.can_view_meeting)
 
 
 @bp.route("/tasking/meetings/<int:meeting_id>")
 @allow(OFFICER, ADMIN, ANALYST)
 def meeting(meeting_id):
-    return _meeting_page(db.get_or_404(TaskingMeeting, meeting_id))
+    return _meeting_page(_viewable_meeting(meeting_id))
 
 
 @bp.route("/tasking/meetings/<int:meeting_id>/items/<int:item_id>", methods=["POST"])
@@ -200,7 +204,7 @@ def decide(meeting_id, item_id):
     item = db.get_or_404(AgendaItem, item_id)
     if item.meeting_id != meeting_id:
         return redirect(url_for("tasking.meeting", meeting_id=meeting_id))
-    require(current_user.is_admin or item.meeting.area_id in current_user.area_ids)
+    require(policy.can_chair(current_user, item.meeting.area_id))
     form = _decision_form(item.meeting)
     if form.validate_on_submit():
         fields = None
@@ -226,7 +230,7 @@ def decide(meeting_id, item_id):
 @allow(OFFICER, ADMIN)
 def close_meeting(meeting_id):
     meeting = db.get_or_404(TaskingMeeting, meeting_id)
-    require(current_user.is_admin or meeting.area_id in current_user.area_ids)
+    require(policy.can_chair(current_user, meeting.area_id))
     form = CorrectionForm()  # for its CSRF token
     if not form.csrf_token.validate(form):
         return _meeting_page(meeting, status=400)
@@ -243,7 +247,7 @@ def close_meeting(meeting_id):
 @allow(OFFICER, ADMIN)
 def correct(meeting_id):
     meeting = db.get_or_404(TaskingMeeting, meeting_id)
-    require(current_user.is_admin or meeting.area_id in current_user.area_ids)
+    require(policy.can_chair(current_user, meeting.area_id))
     form = CorrectionForm()
     if form.validate_on_submit():
         services.add_correction(meeting, by=current_user, text=form.text.data)
@@ -255,7 +259,7 @@ def correct(meeting_id):
 @bp.route("/tasking/meetings/<int:meeting_id>/record.csv")
 @allow(OFFICER, ADMIN, ANALYST)
 def meeting_csv(meeting_id):
-    meeting = db.get_or_404(TaskingMeeting, meeting_id)
+    meeting = _viewable_meeting(meeting_id)
     buffer = io.StringIO()
     csv.writer(buffer).writerows(services.meeting_record_rows(meeting))
     name = f"tasking-{meeting.area.key}-{meeting.held_on:%Y-%m-%d}.csv"
