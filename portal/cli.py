@@ -29,7 +29,7 @@ def register(app):
 @click.option("--demo/--no-demo", default=None,
               help="Also load demo accounts and demo PACT data (default: only in development).")
 def seed_command(demo):
-    """Load or refresh the seed data (idempotent: running it twice creates nothing new)."""
+    """Insert the seed data that is missing; rows already there (and an admin's edits to them) stay as they are."""
     from .maintenance import load_seed
 
     created = load_seed(demo_accounts=demo)
