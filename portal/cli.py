@@ -30,7 +30,7 @@ def register(app):
               help="Also load demo accounts and demo PACT data (default: only in development). "
                    "--no-demo removes demo accounts a development seed left.")
 def seed_command(demo):
-    """Load or refresh the seed data (idempotent: running it twice creates nothing new)."""
+    """Insert the seed data that is missing; rows already there (and an admin's edits to them) stay as they are."""
     from .maintenance import load_seed
 
     try:

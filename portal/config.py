@@ -31,8 +31,13 @@ def _database_url():
     return url
 
 
-def celery_settings(redis_url):
+def _visibility_timeout():
+    return int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "7200"))
+
+
+def celery_settings(redis_url, visibility_timeout=None):
     """Celery runs eagerly in-process when no Redis is configured."""
+    visibility_timeout = visibility_timeout or _visibility_timeout()
     return {
         "broker_url": redis_url or "memory://",
         "result_backend": redis_url or "cache+memory://",
@@ -43,6 +48,10 @@ def celery_settings(redis_url):
         "task_ignore_result": False,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
+        # A job whose worker died unacknowledged goes back on its queue once it has been out this long,
+        # so it must be longer than the longest job (a big police.uk zip) or a slow job runs twice.
+        # Workers look for such jobs every 10 s (kombu's default: every 100 s).
+        "broker_transport_options": {"visibility_timeout": visibility_timeout, "unacked_restore_throttle": 1},
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
         "timezone": "Europe/London",
@@ -62,7 +71,10 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = _database_url()
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
-        self.CELERY = celery_settings(self.REDIS_URL)
+        # Seconds a job may run before the broker hands it to another worker; an import running
+        # longer than this is shown failed, with a retry.
+        self.CELERY_VISIBILITY_TIMEOUT = _visibility_timeout()
+        self.CELERY = celery_settings(self.REDIS_URL, self.CELERY_VISIBILITY_TIMEOUT)
         # Demo accounts (README) exist only in development.
         self.DEMO_ACCOUNTS = not production and _flag("DEMO_ACCOUNTS", True)
         self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", production)
@@ -113,7 +125,7 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-long-enough-for-the-32-byte-rule"
         self.SQLALCHEMY_DATABASE_URI = database_url or "sqlite://"
         self.REDIS_URL = redis_url
-        self.CELERY = celery_settings(redis_url)
+        self.CELERY = celery_settings(redis_url, self.CELERY_VISIBILITY_TIMEOUT)
         self.DEMO_ACCOUNTS = False
         self.RATELIMIT_ENABLED = False
         self.RATELIMIT_STORAGE_URI = "memory://"

@@ -1,8 +1,23 @@
 """Whole-portal jobs: seeding and the row-count integrity check."""
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+
+
+class SeedRecord(db.Model):
+    """A row the seed loaded (or found already there), by its key in the seed files.
+
+    The seed never changes a recorded row again, so what an admin edits (a name, a key,
+    a target) stays, and a renamed row is not inserted a second time.
+    """
+
+    __tablename__ = "seed_records"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)  # the table
+    seed_key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    row_id: Mapped[int]
 
 
 def count_rows():
@@ -12,7 +27,8 @@ def count_rows():
 
 
 def load_seed(demo_accounts=None):
-    """Load or refresh all seed data; returns {what: rows created}. Does not commit.
+    """Insert the seed rows that are missing; returns {what: rows created}. Rows already there stay as
+    they are (an admin's edits are never overwritten). Does not commit.
 
     ``demo_accounts=None`` follows DEMO_ACCOUNTS. Seeding explicitly without them (``flask seed --no-demo``),
     or any seeding in production, removes demo accounts a development seed left. Demo accounts are never

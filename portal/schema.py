@@ -8,3 +8,4 @@ from .notifications import models as notifications  # noqa: F401
 from .tasking import models as tasking  # noqa: F401
 from .crime import models as crime  # noqa: F401
 from .indicators import models as indicators  # noqa: F401
+from . import maintenance  # noqa: F401  (seed_records)

@@ -1,4 +1,10 @@
-"""Idempotent loaders: each row is matched on its natural key and updated, never duplicated.
+"""Idempotent loaders: they insert the seed rows that are missing and leave every other row as it is.
+
+A row the seed has loaded is recorded (seed_records) under its key in the seed
+files, so an admin may rename it, re-key it or change its target and the next
+`flask seed` neither overwrites the edit nor inserts the row again. A row
+already there without a record (a database seeded by an older portal, or a row
+an admin added under the same name) is adopted as it is.
 
 Loaders flush; the caller commits (flask seed, the seed task, tests).
 """
@@ -7,10 +13,11 @@ import json
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from portal.concerns.models import ConcernCategory, SurveyResult
+from portal.concerns.models import ConcernCategory, SurveyResult, SurveyTopic
 from portal.extensions import db
+from portal.maintenance import SeedRecord
 from portal.partners.models import Organisation
 from portal.people.models import User
 from portal.places.models import Locality, LocalityLsoa
@@ -26,25 +33,62 @@ DEMO_USERS = (
 )
 
 
-def _get_or_new(model, **key):
-    obj = db.session.execute(select(model).filter_by(**key)).scalar_one_or_none()
-    if obj is None:
-        obj = model(**key)
-        db.session.add(obj)
-        return obj, True
-    return obj, False
+class Seeded:
+    """The rows of one table the seed files name, by their seed key; ``record()`` remembers the new ones."""
+
+    def __init__(self, model):
+        self.model, self.kind = model, model.__tablename__
+        self.ids = dict(db.session.execute(select(SeedRecord.seed_key, SeedRecord.row_id).where(
+            SeedRecord.kind == self.kind)).all())
+        self.rows, self.pending = {}, []
+
+    def get(self, seed_key, build=None, **natural):
+        """(row, new): the row recorded for ``seed_key``, else the one found by its natural key, else a new
+        one (``build()``, or one with just the natural key: the caller fills in new rows only, then calls
+        ``record()``). (None, False) when an admin has deleted a recorded row: it is not brought back."""
+        seed_key = str(seed_key)
+        if seed_key in self.rows or seed_key in self.ids:
+            return self.find(seed_key), False
+        with db.session.no_autoflush:  # a new row of the previous line may still be being filled in
+            obj = db.session.execute(select(self.model).filter_by(**natural).limit(1)).scalars().first()
+        new = obj is None
+        if new:
+            obj = build() if build else self.model(**natural)
+            db.session.add(obj)
+        self.rows[seed_key] = obj
+        self.pending.append((seed_key, obj))
+        return obj, new
+
+    def find(self, seed_key):
+        """The row for ``seed_key`` met in this run or recorded before, or None."""
+        seed_key = str(seed_key)
+        if seed_key not in self.rows:
+            row_id = self.ids.get(seed_key)
+            self.rows[seed_key] = db.session.get(self.model, row_id) if row_id is not None else None
+        return self.rows[seed_key]
+
+    def record(self):
+        """Remember every row met for the first time (flushes)."""
+        db.session.flush()
+        db.session.add_all(SeedRecord(kind=self.kind, seed_key=seed_key, row_id=obj.id)
+                           for seed_key, obj in self.pending)
+        self.ids.update((seed_key, obj.id) for seed_key, obj in self.pending)
+        self.pending = []
+        db.session.flush()
 
 
 def load_localities(seed_dir):
     doc = json.loads((Path(seed_dir) / "localities.json").read_text(encoding="utf-8"))
     boundaries = _ward_boundaries(seed_dir)
-    by_key, created = {}, 0
+    seeded, created = Seeded(Locality), 0
     for row in doc["localities"]:
-        loc, new = _get_or_new(Locality, key=row["key"])
-        created += new
+        loc, new = seeded.get(row["key"], key=row["key"])
+        if not new:
+            continue
+        created += 1
         loc.name = row["name"]
         loc.level = row["level"]
-        loc.parent = by_key.get(row["parent"]) if row.get("parent") else None
+        loc.parent = seeded.find(row["parent"]) if row.get("parent") else None
         loc.population = row.get("population")
         loc.population_source = row.get("population_source")
         loc.population_estimated = bool(row.get("population_estimated", True))
@@ -54,14 +98,9 @@ def load_localities(seed_dir):
         loc.aliases = list(row.get("aliases") or [])
         if loc.ward_code and loc.ward_code in boundaries:
             loc.boundary = boundaries[loc.ward_code]
-        wanted = set(row.get("lsoa_codes") or [])
-        have = {link.lsoa_code: link for link in loc.lsoas}
-        for code in set(have) - wanted:
-            loc.lsoas.remove(have[code])
-        for code in sorted(wanted - set(have)):
+        for code in sorted(set(row.get("lsoa_codes") or [])):
             loc.lsoas.append(LocalityLsoa(lsoa_code=code))
-        by_key[row["key"]] = loc
-    db.session.flush()
+    seeded.record()
     return created
 
 
@@ -74,81 +113,86 @@ def _ward_boundaries(seed_dir):
 
 
 def load_partners(seed_dir):
-    created = 0
+    seeded, created = Seeded(Organisation), 0
     with open(Path(seed_dir) / "partners.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            org, new = _get_or_new(Organisation, name=row["name"].strip())
-            created += new
+            org, new = seeded.get(row["name"].strip(), name=row["name"].strip())
+            if not new:
+                continue
+            created += 1
             org.short_name = (row.get("short_name") or "").strip()
             org.kind = (row.get("kind") or "other").strip()
             org.aliases = [a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()]
-    db.session.flush()
+    seeded.record()
     return created
 
 
 def load_categories(seed_dir):
-    created = 0
+    seeded, created = Seeded(ConcernCategory), 0
     with open(Path(seed_dir) / "concern_categories.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            cat, new = _get_or_new(ConcernCategory, name=row["name"].strip())
-            created += new
+            cat, new = seeded.get(row["name"].strip(), name=row["name"].strip())
+            if not new:
+                continue
+            created += 1
             cat.group = row["group"].strip()
-    db.session.flush()
+    seeded.record()
     return created
 
 
 def load_plan(seed_dir):
     doc = json.loads((Path(seed_dir) / "delivery_plan_2010_11.json").read_text(encoding="utf-8"))
-    orgs = {o.name: o for o in db.session.execute(select(Organisation)).scalars()}
-    plan, created = _get_or_new(DeliveryPlan, year=doc["year"])
-    plan.title, plan.source = doc["title"], doc.get("source", "")
+    orgs = Seeded(Organisation)
+    themes, actions, indicators = Seeded(Theme), Seeded(Action), Seeded(IndicatorDefinition)
+    plans = Seeded(DeliveryPlan)
+    plan, new = plans.get(doc["year"], year=doc["year"])
+    created = int(new)
+    if new:
+        plan.title, plan.source = doc["title"], doc.get("source", "")
+    plans.record()
     for t in doc["themes"]:
-        theme = next((x for x in plan.themes if x.name == t["name"]), None)
-        if theme is None:
-            theme = Theme(name=t["name"])
-            plan.themes.append(theme)
-            created += 1
-        theme.position = t.get("position", 0)
-        for a in t["actions"]:
-            action = next((x for x in theme.actions if x.title == a["title"]), None)
-            if action is None:
-                action = Action(title=a["title"])
-                theme.actions.append(action)
-                created += 1
-            action.title_derived = bool(a.get("title_derived"))
-            action.position = a.get("position", 0)
-            action.outcome = a.get("outcome", "")
-            action.monitoring = a.get("monitoring", "")
-            action.frequency = a.get("frequency", "monthly")
-            action.delivery_frameworks = list(a.get("delivery_frameworks") or [])
-            action.ni_codes = list(a.get("ni_codes") or [])
-            links = []
-            for role in ("lead", "supporting"):
-                for pos, name in enumerate(a.get(f"{role}_partners") or []):
-                    if name not in orgs:
-                        raise ValueError(f"delivery_plan_2010_11.json: action '{a['title']}' names "
-                                         f"unknown partner '{name}' (not in partners.csv)")
-                    links.append((orgs[name].id, role, pos))
-            current = {(l.organisation_id, l.role): l for l in action.partner_links}
-            for key in set(current) - {(o, r) for o, r, _ in links}:
-                action.partner_links.remove(current[key])
-            for org_id, role, pos in links:
-                link = current.get((org_id, role))
-                if link is None:
-                    action.partner_links.append(ActionPartner(organisation_id=org_id, role=role, position=pos))
-                else:
-                    link.position = pos
-            db.session.flush()
+        if plan is None:
+            break
+        theme, new = themes.get(f"{doc['year']}/{t['name']}", plan_id=plan.id, name=t["name"])
+        created += new
+        if new:
+            theme.position = t.get("position", 0)
+        themes.record()
+        for a in t["actions"] if theme is not None else []:
+            action, new = actions.get(f"{doc['year']}/{t['name']}/{a['title']}", theme_id=theme.id, title=a["title"])
+            created += new
+            if new:
+                _fill_action(action, a, orgs)
+            actions.record()
             for ind in a.get("indicators") or []:
-                created += _load_indicator(ind, action)
+                created += _load_indicator(indicators, ind, action)
     for ind in doc.get("portal_indicators") or []:
-        created += _load_indicator(ind, None)
-    db.session.flush()
+        created += _load_indicator(indicators, ind, None)
+    indicators.record()
     return created
 
 
-def _load_indicator(row, action):
-    ind, new = _get_or_new(IndicatorDefinition, code=row["code"])
+def _fill_action(action, a, orgs):
+    action.title_derived = bool(a.get("title_derived"))
+    action.position = a.get("position", 0)
+    action.outcome = a.get("outcome", "")
+    action.monitoring = a.get("monitoring", "")
+    action.frequency = a.get("frequency", "monthly")
+    action.delivery_frameworks = list(a.get("delivery_frameworks") or [])
+    action.ni_codes = list(a.get("ni_codes") or [])
+    for role in ("lead", "supporting"):
+        for pos, name in enumerate(a.get(f"{role}_partners") or []):
+            org = orgs.find(name)
+            if org is None:
+                raise ValueError(f"delivery_plan_2010_11.json: action '{a['title']}' names "
+                                 f"unknown partner '{name}' (not in partners.csv)")
+            action.partner_links.append(ActionPartner(organisation_id=org.id, role=role, position=pos))
+
+
+def _load_indicator(indicators, row, action):
+    ind, new = indicators.get(row["code"], code=row["code"])
+    if not new:
+        return 0
     ind.action = action
     ind.ni_code = row.get("ni_code")
     ind.name = row["name"]
@@ -168,23 +212,23 @@ def _load_indicator(row, action):
     ind.baseline_period_type = row.get("baseline_period_type")
     ind.baseline_period_start = (date.fromisoformat(row["baseline_period_start"])
                                  if row.get("baseline_period_start") else None)
-    return int(new)
+    return 1
 
 
 def load_demo_users():
-    created = 0
-    orgs = {o.name: o for o in db.session.execute(select(Organisation)).scalars()}
-    areas = {l.key: l for l in db.session.execute(select(Locality).where(Locality.level == "area")).scalars()}
+    created, users = 0, Seeded(User)
+    orgs = Seeded(Organisation)
+    areas = Seeded(Locality)
     for email, name, role, org_name, area_keys in DEMO_USERS:
-        user, new = _get_or_new(User, email=email)
-        created += new
+        user, new = users.get(email, email=email)
         if new:
+            created += 1
             user.display_name, user.role = name, role
-            user.organisation = orgs.get(org_name)
-            user.areas = [areas[k] for k in area_keys if k in areas]
+            user.organisation = orgs.find(org_name)
+            user.areas = [area for area in map(areas.find, area_keys) if area is not None]
             user.set_password(DEMO_PASSWORD)
         user.is_demo = True  # never signs in when PORTAL_ENV=production (portal/people/policy.py)
-    db.session.flush()
+    users.record()
     return created
 
 
@@ -220,14 +264,19 @@ def load_survey(seed_dir):
     """Table 2 of the delivery plan and the survey topics' matching PACT categories."""
     from portal.concerns import survey
 
+    mapped = set(db.session.execute(select(SurveyTopic.topic)).scalars())
     with open(Path(seed_dir) / "survey_topic_categories.csv", newline="", encoding="utf-8") as fh:
-        created = survey.load_topic_mapping([(r["topic"], r["category"]) for r in csv.DictReader(fh)])
+        created = survey.load_topic_mapping([(r["topic"], r["category"]) for r in csv.DictReader(fh)
+                                             if r["topic"] not in mapped])
     path = Path(seed_dir) / "community_survey_2005_2010.csv"
-    rows = survey.parse(path.name, path.read_bytes())
-    stored = db.session.execute(select(func.count()).select_from(SurveyResult)).scalar_one()
-    survey.replace_results(rows)
-    after = db.session.execute(select(func.count()).select_from(SurveyResult)).scalar_one()
-    return created + max(after - stored, 0)
+    # A survey, period and area already held (the seed's, or an analyst's import of it) stays as it is.
+    held = set(db.session.execute(select(SurveyResult.survey, SurveyResult.period, SurveyResult.locality_id)
+                                  .distinct()).all())
+    rows = [(number, r) for number, r in survey.parse(path.name, path.read_bytes())
+            if (r["survey"], r["period"], r["locality"].id) not in held]
+    if rows:
+        survey.replace_results(rows)
+    return created + len(rows)
 
 
 def load_demo_pact(seed_dir):
@@ -238,42 +287,44 @@ def load_demo_pact(seed_dir):
     from portal.concerns.models import Concern, ConcernEvent, PactMeeting
     from portal.models import utcnow
 
-    localities = {l.key: l for l in db.session.execute(select(Locality)).scalars()}
-    categories = {c.name: c for c in db.session.execute(select(ConcernCategory)).scalars()}
-    created, meetings = 0, {}
+    localities, categories = Seeded(Locality), Seeded(ConcernCategory)
+    meetings, concerns = Seeded(PactMeeting), Seeded(Concern)
+    created = 0
     with open(Path(seed_dir) / "demo_pact_concerns_2008_09.csv", newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            locality, held_on = localities[row["locality"]], date.fromisoformat(row["held_on"])
-            meeting = meetings.get((locality.id, held_on))
-            if meeting is None:
-                meeting = db.session.execute(select(PactMeeting).filter_by(
-                    locality_id=locality.id, held_on=held_on, is_demo=True)).scalar_one_or_none()
-                if meeting is None:
-                    meeting = PactMeeting(locality=locality, held_on=held_on, is_demo=True,
+            locality, held_on = localities.find(row["locality"]), date.fromisoformat(row["held_on"])
+            category = categories.find(row["category"])
+            if locality is None or category is None:
+                continue  # an admin removed it
+            meeting, new = meetings.get(
+                f"{row['locality']}/{held_on}", locality_id=locality.id, held_on=held_on, is_demo=True,
+                build=lambda: PactMeeting(locality=locality, held_on=held_on, is_demo=True,
                                           venue=f"{locality.name} community centre", attendance=12,
-                                          notes="Demo meeting (seed data)")
-                    db.session.add(meeting)
-                    created += 1
-                meetings[(locality.id, held_on)] = meeting
-            category = categories[row["category"]]
-            concern = next((c for c in meeting.concerns
-                            if c.category_id == category.id and c.you_said == row["you_said"]), None)
-            if concern is not None:
+                                          notes="Demo meeting (seed data)"))
+            created += new
+            if meeting is None:
                 continue
-            priorities = sum(1 for c in meeting.concerns if c.is_priority)
-            responded = row["status"] in ("responded", "closed")
-            concern = Concern(locality=locality, category=category, source="pact", raised_on=held_on,
-                              you_said=row["you_said"], raised_count=int(row["raised_count"]),
-                              is_priority=row["priority"] == "yes" and priorities < 3, status=row["status"],
-                              we_did=row["we_did"], is_demo=True,
-                              responded_on=date.fromordinal(held_on.toordinal() + 21) if responded else None,
-                              published=row["published"] == "yes",
-                              published_at=utcnow() if row["published"] == "yes" else None)
-            meeting.concerns.append(concern)
-            concern.events.append(ConcernEvent(kind="created", to_status=row["status"],
-                                               detail="Demo data loaded from seed/demo_pact_concerns_2008_09.csv"))
-            created += 1
-    db.session.flush()
+            meetings.record()
+
+            def build():
+                priorities = sum(1 for c in meeting.concerns if c.is_priority)
+                responded = row["status"] in ("responded", "closed")
+                concern = Concern(locality=locality, category=category, source="pact", raised_on=held_on,
+                                  you_said=row["you_said"], raised_count=int(row["raised_count"]),
+                                  is_priority=row["priority"] == "yes" and priorities < 3, status=row["status"],
+                                  we_did=row["we_did"], is_demo=True,
+                                  responded_on=date.fromordinal(held_on.toordinal() + 21) if responded else None,
+                                  published=row["published"] == "yes",
+                                  published_at=utcnow() if row["published"] == "yes" else None)
+                meeting.concerns.append(concern)
+                concern.events.append(ConcernEvent(kind="created", to_status=row["status"],
+                                                   detail="Demo data loaded from seed/demo_pact_concerns_2008_09.csv"))
+                return concern
+
+            _, new = concerns.get(f"{row['locality']}/{held_on}/{row['category']}/{row['you_said']}", build=build,
+                                  pact_meeting_id=meeting.id, category_id=category.id, you_said=row["you_said"])
+            created += new
+    concerns.record()
     return created
 
 

@@ -11,5 +11,5 @@ def count_rows_task():
 
 @shared_task(name="maintenance.load_seed")
 def load_seed_task():
-    """Load or refresh the seed data; returns what was created per table."""
+    """Insert the seed data that is missing (never overwrites); returns what was created per table."""
     return load_seed()

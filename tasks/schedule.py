@@ -9,5 +9,7 @@ BEAT_SCHEDULE = {
     # police.uk publishes a month's data in the second half of the next month
     "monthly-crime-rollup": {"task": "indicators.rollup", "schedule": crontab(hour=3, minute=0, day_of_month=28),
                              "kwargs": {"sources": ["police_crime"]}},
+    # An upload whose worker was lost and that no worker took back is shown failed, with a retry.
+    "fail-stale-crime-uploads": {"task": "crime.fail_stale_uploads", "schedule": crontab(minute="*/10")},
     "nightly-portal-indicators": {"task": "indicators.rollup_portal", "schedule": crontab(hour=2, minute=0)},
 }

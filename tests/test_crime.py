@@ -164,3 +164,25 @@ def test_an_analyst_uploads_a_file_and_follows_its_progress(app, as_role, tmp_pa
     assert status["state"] == "done" and status["rows"] == len(chosen)
     assert "2018-10-sample.csv" in text_of(analyst.get("/indicators/imports"))
     assert as_role("partner").get("/indicators/imports").status_code == 403
+
+
+def test_an_upload_left_running_by_a_lost_worker_is_marked_failed_by_the_beat_job_and_retried(app, as_role, tmp_path):
+    from datetime import timedelta
+
+    from portal.crime import uploads
+    from portal.models import utcnow
+
+    path, chosen = sample(tmp_path)
+    upload = uploads.new_upload([path], path.name)
+    upload.status, upload.started_at = "running", utcnow() - timedelta(seconds=app.config["CELERY_VISIBILITY_TIMEOUT"] + 60)
+    db.session.commit()
+    assert app.extensions["celery"].tasks["crime.fail_stale_uploads"].delay().get() == 1
+    analyst = as_role("analyst")
+    listed = text_of(analyst.get("/indicators/imports"))
+    assert f"Uploads not imported yet {path.name}" in listed and "The import did not finish" in listed
+    page = text_of(analyst.get(f"/indicators/imports/{upload.id}"))
+    assert "The import did not finish" in page and "Try the import again" in page and "Working" not in page
+    response = analyst.post(f"/indicators/imports/{upload.id}/retry")
+    assert response.status_code == 302
+    assert f"Done: {len(chosen):,} rows imported" in text_of(analyst.get(response.headers["Location"]))
+    assert analyst.post(f"/indicators/imports/{upload.id}/retry", csrf=False).status_code == 400

@@ -12,6 +12,8 @@ from portal.partners.models import Organisation
 from portal.places.models import Locality, LocalityLsoa
 from portal.plan.models import Action, IndicatorDefinition
 
+from .conftest import text_of
+
 SEED = ROOT / "seed"
 PLAN = json.loads((SEED / "delivery_plan_2010_11.json").read_text())
 
@@ -91,3 +93,105 @@ def test_the_plan_page_shows_themes_actions_partners_and_ni_codes(as_role):
             for ni in action.get("ni_codes", []):
                 assert ni in page
     assert "West Mercia Police" in page
+
+
+def _seed_again(app):
+    """`flask seed --demo`, as `make run` runs it on every start."""
+    result = app.test_cli_runner().invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result.output
+
+
+@pytest.mark.both_databases
+def test_seeding_again_keeps_what_an_admin_edited(app, backend, as_role):
+    from portal.concerns.models import ConcernCategory
+    from portal.people.models import User
+
+    from .conftest import DEMO_EMAILS
+
+    admin = as_role("admin")
+    wem = db.session.execute(select(Locality).filter_by(key="wem")).scalar_one()
+    response = admin.post(f"/admin/localities/{wem.id}", {
+        "name": "Wem Town", "key": "wem-town", "level": wem.level, "parent": str(wem.parent_id),
+        "population": "6100", "population_source": "Town council 2010", "aliases": "Wem", "active": "y"})
+    assert response.status_code == 302, text_of(response)
+    aid = db.session.execute(select(Organisation).filter_by(name="Women's Aid")).scalar_one()
+    response = admin.post(f"/admin/partners/{aid.id}", {"name": "West Mercia Women's Aid", "short_name": "WMWA",
+                                                        "kind": aid.kind, "aliases": "", "active": "y"})
+    assert response.status_code == 302, text_of(response)
+    category = db.session.execute(select(ConcernCategory).order_by(ConcernCategory.id)).scalars().first()
+    assert admin.post(f"/concerns/categories/{category.id}/retire").status_code == 302
+    indicator = db.session.execute(select(IndicatorDefinition).where(
+        IndicatorDefinition.target.is_not(None)).order_by(IndicatorDefinition.code)).scalars().first()
+    indicator.target = indicator.target + 7.5  # the partnership agreed a new target
+    user = db.session.execute(select(User).filter_by(email=DEMO_EMAILS["officer"])).scalar_one()
+    user.email, user.display_name = "olivia.officer@westmercia.police.example", "PC Olivia Jones"
+    db.session.commit()
+    ids = (wem.id, aid.id, category.id, indicator.id, user.id)
+    edited_target = indicator.target
+    before = count_rows()
+
+    output = _seed_again(app)
+
+    assert count_rows() == before, output  # nothing duplicated, nothing re-created
+    wem, aid, category, indicator, user = (db.session.get(model, i) for model, i in zip(
+        (Locality, Organisation, ConcernCategory, IndicatorDefinition, User), ids))
+    assert (wem.name, wem.key, wem.population, wem.aliases) == ("Wem Town", "wem-town", 6100, ["Wem"])
+    assert (aid.name, aid.short_name) == ("West Mercia Women's Aid", "WMWA")
+    assert category.retired
+    assert indicator.target == edited_target
+    assert (user.email, user.display_name) == ("olivia.officer@westmercia.police.example", "PC Olivia Jones")
+    page = text_of(admin.get("/admin/localities/"))
+    assert "Wem Town" in page
+    assert "Women's Aid" not in text_of(admin.get("/admin/partners/")).replace("West Mercia Women's Aid", "")
+
+
+def test_a_database_seeded_before_the_seed_kept_records_keeps_its_edits_too(app):
+    """Databases seeded by an older portal have no record of what the seed inserted: their rows are adopted as they are."""
+    from sqlalchemy import delete
+
+    from portal.maintenance import SeedRecord
+
+    db.session.execute(delete(SeedRecord))
+    wem = db.session.execute(select(Locality).filter_by(key="wem")).scalar_one()
+    wem.name = "Wem Town"
+    indicator = db.session.execute(select(IndicatorDefinition).where(
+        IndicatorDefinition.target.is_not(None)).order_by(IndicatorDefinition.code)).scalars().first()
+    indicator.target, edited = indicator.target + 1, indicator.target + 1
+    db.session.commit()
+    before = count_rows()
+    _seed_again(app)
+    assert db.session.get(Locality, wem.id).name == "Wem Town"
+    assert db.session.get(IndicatorDefinition, indicator.id).target == edited
+    assert {k: v for k, v in count_rows().items() if k != "seed_records"} == {
+        k: v for k, v in before.items() if k != "seed_records"}
+    created = load_seed(demo_accounts=True)
+    assert set(created.values()) == {0}
+
+
+def test_a_fresh_database_gets_every_seed_row(tmp_path):
+    from portal import create_app
+    from portal.concerns.models import ConcernCategory
+    from portal.config import TestConfig
+
+    from .conftest import build
+
+    app = create_app(TestConfig(database_url=f"sqlite:///{tmp_path / 'fresh.db'}"))
+    build(app)
+    with app.app_context():
+        localities = json.loads((SEED / "localities.json").read_text())["localities"]
+        assert db.session.execute(select(func.count()).select_from(Locality)).scalar_one() == len(localities)
+        with open(SEED / "partners.csv", newline="", encoding="utf-8") as fh:
+            assert set(db.session.execute(select(Organisation.name)).scalars()) == {
+                r["name"].strip() for r in csv.DictReader(fh)}
+        with open(SEED / "concern_categories.csv", newline="", encoding="utf-8") as fh:
+            assert db.session.execute(select(func.count()).select_from(ConcernCategory)).scalar_one() == len(
+                list(csv.DictReader(fh)))
+        codes = [i["code"] for t in PLAN["themes"] for a in t["actions"] for i in a.get("indicators", [])]
+        codes += [i["code"] for i in PLAN.get("portal_indicators", [])]
+        assert sorted(db.session.execute(select(IndicatorDefinition.code)).scalars()) == sorted(codes)
+        wem = db.session.execute(select(Locality).filter_by(key="wem")).scalar_one()
+        assert wem.parent is not None and wem.area is not None and wem.lsoa_codes
+        db.session.remove()
+        db.engine.dispose()

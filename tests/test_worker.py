@@ -119,3 +119,134 @@ def test_overlapping_rollups_on_two_workers_all_succeed_and_agree(worker_app, wo
         stop_worker(second)
     assert all("police_crime" in r for r in results)
     assert _crime_values()[:2] == alone
+
+
+# ---- police.uk imports survive a lost worker -------------------------------------------------------------
+
+def _police_file(tmp_path, month, n=40):
+    """Real police.uk rows moved to a month no other test holds, so the shared worker database keeps its data."""
+    import csv
+
+    from portal.config import ROOT
+
+    with open(ROOT / "seed" / "police" / "2018-10-west-mercia-street.csv", newline="", encoding="utf-8") as fh:
+        header, *rows = list(csv.reader(fh))
+    rows = [[r[0], month] + r[2:] for r in rows[:n]]
+    path = tmp_path / f"{month}-west-mercia-street.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header] + rows)
+    return path, len(rows)
+
+
+def _held_upload(worker_app, path, queue, hold_seconds):
+    """An analyst's upload, enqueued as the upload page does, held mid-file by the worker that takes it first."""
+    from sqlalchemy import select
+
+    from portal.crime import uploads
+    from portal.extensions import db
+    from portal.people.models import User
+
+    analyst = db.session.execute(select(User).filter_by(role="analyst")).scalars().first()
+    upload = uploads.new_upload([str(path)], path.name, by=analyst)
+    db.session.commit()
+    worker_app.extensions["celery"].tasks["crime.import"].apply_async(
+        ([str(path)],), {"user_id": analyst.id, "upload_id": upload.id, "hold_seconds": hold_seconds},
+        task_id=upload.task_id, queue=queue)
+    return upload.id
+
+
+def _wait_for(analyst, upload_id, state, seconds):
+    import time
+
+    deadline = time.monotonic() + seconds
+    status = None
+    while time.monotonic() < deadline:
+        status = analyst.get(f"/indicators/imports/{upload_id}.json").get_json()
+        if status["state"] == state:
+            return status
+        time.sleep(0.3)
+    raise AssertionError(f"the import was not {state} after {seconds} s: {status}")
+
+
+def test_an_import_whose_worker_is_killed_is_redelivered_to_another_worker_and_completes(
+        worker_app, worker_redis_url, celery_worker_process, tmp_path, monkeypatch):
+    import signal
+    import time
+    import uuid
+
+    from sqlalchemy import func, select
+
+    from portal.crime.models import CrimeRecord
+    from portal.extensions import db
+
+    from .conftest import Browser, start_worker, stop_worker, text_of
+
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "4")  # the workers' broker gives a lost job back after 4 s
+    database_url = celery_worker_process["database_url"]
+    queue = f"imports-{uuid.uuid4().hex[:6]}"
+    path, rows = _police_file(tmp_path, "2016-01")
+    analyst = Browser(worker_app).sign_in("analyst@demo.shropshire-csp.example.org")
+    doomed = start_worker(database_url, worker_redis_url, queue, tmp_path / "doomed.log")
+    upload_id = _held_upload(worker_app, path, queue, hold_seconds=120)
+    _wait_for(analyst, upload_id, "running", 60)
+    time.sleep(1)  # inside the file: rows read, nothing committed
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    killed_at = time.monotonic()
+    assert "Working" in text_of(analyst.get(f"/indicators/imports/{upload_id}"))
+
+    second = start_worker(database_url, worker_redis_url, queue, tmp_path / "second.log")
+    try:
+        status = _wait_for(analyst, upload_id, "done", 60)
+    finally:
+        stop_worker(second)
+    assert time.monotonic() - killed_at < 60
+    assert status["rows"] == rows
+    assert f"Done: {rows:,} rows imported" in text_of(analyst.get(f"/indicators/imports/{upload_id}"))
+    db.session.expire_all()
+    from datetime import date
+
+    assert db.session.execute(select(func.count()).select_from(CrimeRecord).where(
+        CrimeRecord.month == date(2016, 1, 1))).scalar_one() == rows  # imported once, not twice
+
+
+def test_an_import_whose_worker_is_lost_is_shown_failed_and_its_retry_completes(
+        worker_app, worker_redis_url, celery_worker_process, tmp_path):
+    import signal
+    import time
+    import uuid
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from portal.crime.models import CrimeRecord
+    from portal.extensions import db
+
+    from .conftest import Browser, start_worker, text_of
+
+    queue = f"imports-{uuid.uuid4().hex[:6]}"
+    path, rows = _police_file(tmp_path, "2016-02")
+    analyst = Browser(worker_app).sign_in("analyst@demo.shropshire-csp.example.org")
+    doomed = start_worker(celery_worker_process["database_url"], worker_redis_url, queue, tmp_path / "doomed.log")
+    upload_id = _held_upload(worker_app, path, queue, hold_seconds=120)
+    _wait_for(analyst, upload_id, "running", 60)
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    # No worker takes the job back (none listens on its queue): once it has run longer than the
+    # longest job may (the visibility timeout), the page stops saying "Working" and offers a retry.
+    worker_app.config["CELERY_VISIBILITY_TIMEOUT"] = 3
+    status = _wait_for(analyst, upload_id, "failed", 30)
+    assert status["retry_url"]
+    page = analyst.get(f"/indicators/imports/{upload_id}")
+    assert "The import did not finish" in text_of(page) and "Working" not in text_of(page)
+    assert "Try the import again" in text_of(page)
+    assert "did not finish" in text_of(analyst.get("/indicators/imports"))
+
+    response = analyst.post(status["retry_url"])
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/indicators/imports/{upload_id}")
+    status = _wait_for(analyst, upload_id, "done", 60)  # the retry went to the deployment's workers
+    assert status["rows"] == rows
+    assert f"Done: {rows:,} rows imported" in text_of(analyst.get(f"/indicators/imports/{upload_id}"))
+    db.session.expire_all()
+    assert db.session.execute(select(func.count()).select_from(CrimeRecord).where(
+        CrimeRecord.month == date(2016, 2, 1))).scalar_one() == rows

@@ -33,6 +33,28 @@ class CrimeImport(db.Model):
     finished_at: Mapped[Optional[datetime]]
 
 
+class CrimeUpload(db.Model):
+    """Files an analyst uploaded, followed from the upload page to the worker's last word on them.
+
+    Committed before the job is enqueued, so a job whose worker is lost still has a row that says so.
+    """
+
+    __tablename__ = "crime_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    paths: Mapped[list] = mapped_column(db.JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued | running | done | failed
+    task_id: Mapped[str] = mapped_column(String(60))  # the job now in charge (a retry is a new job)
+    attempts: Mapped[int] = mapped_column(default=0)  # deliveries to a worker
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[Optional[dict]] = mapped_column(db.JSON)
+    by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[Optional[datetime]]
+    finished_at: Mapped[Optional[datetime]]
+
+
 class CrimeRecord(db.Model):
     """One police.uk street-level row. ``locality_id`` is the ward it falls in (None: outside Shropshire)."""
 

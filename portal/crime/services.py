@@ -8,6 +8,7 @@ the message names the file, row, column and reason.
 import csv
 import io
 import re
+import time
 import zipfile
 from dataclasses import dataclass
 from datetime import date
@@ -247,8 +248,9 @@ class _Writer:
                 self.copy = None
 
 
-def import_source(source, *, by=None, matcher=None, progress=None):
-    """Import one file whole, replacing its force's month. Commits; raises ImportRejected with nothing saved."""
+def import_source(source, *, by=None, matcher=None, progress=None, hold_seconds=0):
+    """Import one file whole, replacing its force's month. Commits; raises ImportRejected with nothing saved.
+    ``hold_seconds``: tests pause here, mid-file, to kill the worker."""
     matcher = matcher or WardMatcher()
     run = CrimeImport(file_name=source.name, by_id=getattr(by, "id", None))
     db.session.add(run)
@@ -268,6 +270,8 @@ def import_source(source, *, by=None, matcher=None, progress=None):
                 continue
             writer.add(values)
             rows += 1
+            if hold_seconds and rows == 1:
+                time.sleep(hold_seconds)  # the crash tests kill the worker here, mid-transaction
             matched += is_matched
             if progress and rows % 2000 == 0:
                 progress(counter.count, source.size)
@@ -350,13 +354,13 @@ def record_rejection(source_name, message, by=None):
     db.session.commit()
 
 
-def import_paths(paths, *, by=None, progress=None):
+def import_paths(paths, *, by=None, progress=None, hold_seconds=0):
     """Import every file; a refused file changes nothing, the others still import. Returns (runs, errors)."""
     matcher = WardMatcher()
     runs, errors = [], []
     for source in sources(paths):
         try:
-            runs.append(import_source(source, by=by, matcher=matcher,
+            runs.append(import_source(source, by=by, matcher=matcher, hold_seconds=hold_seconds,
                                       progress=(lambda done, total, s=source: progress(s, done, total)) if progress else None))
         except ImportRejected as error:
             record_rejection(source.name, error.message, by)

@@ -7,11 +7,14 @@ from pathlib import Path
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from werkzeug.utils import secure_filename
 
 from ..access import ADMIN, ANALYST, SIGNED_IN, allow
 from ..crime import services as crime
+from ..crime import uploads
+from ..crime.models import CrimeUpload
 from ..crime.stats import crime_counts, latest_month
 from ..errors import PortalError
 from ..extensions import db
@@ -104,35 +107,61 @@ def imports():
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / (secure_filename(upload.filename) or "upload.csv")
         upload.save(path)
-        task = current_app.extensions["celery"].tasks["crime.import"].delay([str(path)], current_user.id)
-        return redirect(url_for("indicators.import_progress", task_id=task.id, name=path.name))
+        job = uploads.new_upload([path], path.name, by=current_user)
+        db.session.commit()  # the job's row exists before the job does
+        _enqueue_import(job)
+        return redirect(url_for("indicators.import_progress", upload_id=job.id))
+    if uploads.fail_stale(current_app.config["CELERY_VISIBILITY_TIMEOUT"]):
+        db.session.commit()  # lost uploads are listed as failed, with their retry, not as importing
     return render_template("indicators/imports.html", form=form, history=crime.recent_imports(),
-                           months=crime.months_imported()), (400 if request.method == "POST" else 200)
+                           unfinished=uploads.unfinished_or_failed(), months=crime.months_imported()), (
+        400 if request.method == "POST" else 200)
 
 
-@bp.route("/imports/<task_id>")
+def _enqueue_import(job):
+    current_app.extensions["celery"].tasks["crime.import"].apply_async(
+        (job.paths,), {"user_id": current_user.id, "upload_id": job.id}, task_id=job.task_id)
+
+
+@bp.route("/imports/<int:upload_id>")
 @allow(ANALYST, ADMIN)
-def import_progress(task_id):
-    return render_template("indicators/import_progress.html", task_id=task_id, name=request.args.get("name", ""),
-                           status=_task_status(task_id))
+def import_progress(upload_id):
+    job = db.get_or_404(CrimeUpload, upload_id)
+    return render_template("indicators/import_progress.html", upload=job, name=job.file_name,
+                           status=_upload_status(job), retry_form=FlaskForm())
 
 
-@bp.route("/imports/<task_id>.json")
+@bp.route("/imports/<int:upload_id>.json")
 @allow(ANALYST, ADMIN)
-def import_status(task_id):
-    return jsonify(_task_status(task_id))
+def import_status(upload_id):
+    return jsonify(_upload_status(db.get_or_404(CrimeUpload, upload_id)))
 
 
-def _task_status(task_id):
-    result = current_app.extensions["celery"].AsyncResult(task_id)
-    state, info = result.state, result.info
-    if state == "PROGRESS" and isinstance(info, dict):
-        return {"state": "running", "file": info.get("file"), "percent": round(100 * info["done"] / max(info["total"], 1))}
-    if state == "SUCCESS":
-        return {"state": "done", "percent": 100, **(info or {})}
-    if state == "FAILURE":
-        return {"state": "failed", "percent": 100, "errors": [str(info)]}
-    return {"state": "waiting", "percent": 0}
+@bp.route("/imports/<int:upload_id>/retry", methods=["POST"])
+@allow(ANALYST, ADMIN)
+def retry_import(upload_id):
+    job = db.get_or_404(CrimeUpload, upload_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        uploads.retry(job)
+    except PortalError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        _enqueue_import(job)
+        flash(f"Importing {job.file_name} again.", "success")
+    return redirect(url_for("indicators.import_progress", upload_id=job.id))
+
+
+def _upload_status(job):
+    result = current_app.extensions["celery"].AsyncResult(job.task_id)
+    status = uploads.status(job, result.state, result.info, current_app.config["CELERY_VISIBILITY_TIMEOUT"])
+    db.session.commit()  # an upload found lost is marked failed for every page that shows it
+    if status["state"] == "failed":
+        status["retry_url"] = url_for("indicators.retry_import", upload_id=job.id)
+    return status
 
 
 # ---- one indicator: its trend, what it aims at, and who changed that ---------------------------------------

@@ -1,8 +1,9 @@
-// Polls the import's Celery state and moves the progress bar until it is done.
+// Polls the import's state and moves the progress bar until it is done, or offers a retry if it failed.
 (function () {
   var box = document.getElementById("import-progress");
   var bar = document.getElementById("import-bar");
   var message = document.getElementById("import-message");
+  var retry = document.getElementById("import-retry");
   function poll() {
     fetch(box.dataset.statusUrl).then(function (r) { return r.json(); }).then(function (s) {
       bar.value = s.percent;
@@ -14,9 +15,9 @@
           (s.notes && s.notes.length ? " Data quality: " + s.notes.join(" ") : "");
         return;
       }
-      if (s.state === "failed") { message.textContent = "The import failed: " + s.errors.join(" "); return; }
+      if (s.state === "failed") { message.textContent = s.errors.join(" "); retry.hidden = false; return; }
       setTimeout(poll, 1000);
-    });
+    }, function () { setTimeout(poll, 5000); });  // the server is briefly unreachable: keep asking
   }
-  if (bar.value < 100) poll();
+  if (retry.hidden) poll();
 })();
