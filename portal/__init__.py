@@ -99,6 +99,8 @@ def register_hooks(app):
 def register_error_handlers(app):
     from flask_wtf.csrf import CSRFError
 
+    from .errors import ConflictError, NotAllowed, PortalError
+
     def page(template, status):
         def handler(error):
             return render_template(template, error=error), status
@@ -116,6 +118,27 @@ def register_error_handlers(app):
         # Says whether the role was refused or just this record (tests/test_access.py relies on it).
         response.headers["X-Access-Refused"] = g.get("access_refused", "role")
         return response
+
+    @app.errorhandler(PortalError)
+    def refused(error):
+        """The one place a service's refusal becomes a message: the unit of work is rolled back and the
+        form page the view declared (``forms.form_page``) is shown again with the message on its field;
+        without one, an error page. 403 for NotAllowed, 409 for a conflict, 400 otherwise."""
+        from flask import g
+
+        from .extensions import db
+        from .forms import show_error
+
+        db.session.rollback()
+        status = 403 if isinstance(error, NotAllowed) else 409 if isinstance(error, ConflictError) else 400
+        page = g.pop("form_page", None)
+        if page is None:
+            return render_template("errors/400.html", error=error, message=error.message), status
+        template, form, context = page
+        show_error(form, error)
+        if page_hook := context.pop("on_refused", None):
+            page_hook(error)
+        return render_template(template, form=form, **context), status
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

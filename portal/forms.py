@@ -72,6 +72,17 @@ def split_names(text):
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def form_page(template, form, **context):
+    """Declare the page a form is on before calling the service that handles it: if the service raises
+    a PortalError, the app's one error handler rolls back and shows this page again with the message on
+    the field it names (``on_refused=callable(error)`` may adjust the form first, e.g. show the latest
+    version after a conflict). Returns the form."""
+    from flask import g
+
+    g.form_page = (template, form, context)
+    return form
+
+
 def render_form(template, form, **context):
     """A form page; 400 when a submitted form comes back with errors, so clients and tests can tell."""
     from flask import render_template

@@ -193,7 +193,7 @@ def accepts_hand_entry(indicator):
 
 
 def enter_manual_value(*, by, indicator_id, locality_id, period_type, period_start, value, note=""):
-    """Store an analyst's figure (append-only; the latest counts). Raises PortalError naming the field."""
+    """Store an analyst's figure (append-only; the latest counts). Flushes; raises PortalError naming the field."""
     indicator = db.session.get(IndicatorDefinition, indicator_id) if indicator_id else None
     if indicator is None or not accepts_hand_entry(indicator):
         raise PortalError("Choose an indicator that is entered by hand", field="indicator")
@@ -209,7 +209,7 @@ def enter_manual_value(*, by, indicator_id, locality_id, period_type, period_sta
     entry = ManualValue(indicator_id=indicator.id, locality_id=locality_id, period_type=period_type,
                         period_start=period_start, value=value, note=note.strip(), entered_by_id=by.id)
     db.session.add(entry)
-    db.session.commit()
+    db.session.flush()
     return entry
 
 
@@ -239,7 +239,7 @@ EDITABLE = ("baseline", "target", "target_date", "amber_tolerance", "target_chan
 
 def edit_definition(indicator, *, by, reason="", **changes):
     """Change an indicator's baseline, target, target date, tolerance or relative target, keeping one
-    IndicatorChange (who, when, old, new) per field that changed. Analysts and admins only. Commits.
+    IndicatorChange (who, when, old, new) per field that changed. Analysts and admins only. Flushes.
     The rollup and RAG read the definition when they run, so the report uses the new values at once."""
     if by.role not in ("analyst", "admin"):
         raise NotAllowed("Only analysts and admins can change an indicator's targets")
@@ -264,7 +264,7 @@ def edit_definition(indicator, *, by, reason="", **changes):
         changed.append(IndicatorChange(indicator_id=indicator.id, field=field, old=_shown(old), new=_shown(new),
                                        reason=reason.strip(), by_id=by.id))
     db.session.add_all(changed)
-    db.session.commit()
+    db.session.flush()
     return changed
 
 

@@ -18,7 +18,7 @@ from ..crime.models import CrimeUpload
 from ..crime.stats import crime_counts, latest_month
 from ..errors import PortalError
 from ..extensions import db
-from ..forms import show_error
+from ..forms import form_page, render_form
 from ..places.models import Locality
 from ..places.services import descendants_map
 from ..plan.models import IndicatorDefinition
@@ -174,30 +174,24 @@ def indicator(code):
     locality = _locality(request.args.get("locality"))
     can_edit = current_user.role in ("analyst", "admin")
     form = IndicatorTargetsForm(obj=None if request.method == "POST" else definition)
-    if request.method == "POST":
-        if not can_edit:
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                changed = services.edit_definition(
-                    definition, by=current_user, reason=form.reason.data,
-                    **{name: getattr(form, name).data for name in services.EDITABLE
-                       if name not in ("baseline_period_type", "baseline_period_start")},
-                    baseline_period_type=form.baseline_period_type.data or None,
-                    baseline_period_start=form.baseline_period_start.data.replace(day=1)
-                    if form.baseline_period_start.data else None)
-            except PortalError as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                flash(f"Saved {len(changed)} change{'s' if len(changed) != 1 else ''}; the report uses them now.",
-                      "success")
-                return redirect(url_for("indicators.indicator", code=code, locality=locality.key))
     period_type = FREQUENCY_PERIODS.get(definition.frequency, "month")
-    return render_template("indicators/indicator.html", definition=definition, locality=locality, form=form,
-                           can_edit=can_edit, aim=services.goal(definition, locality.id),
-                           trend=services.trend(definition.id, locality.id, period_type),
-                           period_label=PERIOD_LABELS[period_type]), (400 if request.method == "POST" else 200)
+    page = dict(definition=definition, locality=locality, can_edit=can_edit,
+                aim=services.goal(definition, locality.id),
+                trend=services.trend(definition.id, locality.id, period_type), period_label=PERIOD_LABELS[period_type])
+    if request.method == "POST" and not can_edit:
+        abort(403)
+    if form_page("indicators/indicator.html", form, **page).validate_on_submit():
+        changed = services.edit_definition(
+            definition, by=current_user, reason=form.reason.data,
+            **{name: getattr(form, name).data for name in services.EDITABLE
+               if name not in ("baseline_period_type", "baseline_period_start")},
+            baseline_period_type=form.baseline_period_type.data or None,
+            baseline_period_start=form.baseline_period_start.data.replace(day=1)
+            if form.baseline_period_start.data else None)
+        db.session.commit()
+        flash(f"Saved {len(changed)} change{'s' if len(changed) != 1 else ''}; the report uses them now.", "success")
+        return redirect(url_for("indicators.indicator", code=code, locality=locality.key))
+    return render_form("indicators/indicator.html", form, **page)
 
 
 # ---- hand-entered figures -------------------------------------------------------------------------------
@@ -213,22 +207,18 @@ def manual():
     form.locality.choices = [("", "Choose a locality")] + [
         (str(l.id), f"{l.name} ({l.level_label.lower()})") for l in db.session.execute(
             select(Locality).where(Locality.level.in_(("county", "area", "neighbourhood"))).order_by(Locality.id)).scalars()]
-    if form.validate_on_submit():
-        try:
-            services.enter_manual_value(
-                by=current_user, indicator_id=int(form.indicator.data), locality_id=int(form.locality.data),
-                period_type=form.period_type.data, period_start=form.period_start.data.replace(day=1),
-                value=form.value.data, note=form.note.data or "")
-            first = form.period_start.data.replace(day=1)
-            engine.rollup(first, first, sources=("manual",))
-        except PortalError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash("Saved, and the report updated.", "success")
-            return redirect(url_for("indicators.manual"))
-    return render_template("indicators/manual.html", form=form, history=services.manual_history(),
-                           labels=PERIOD_LABELS), (400 if request.method == "POST" else 200)
+    if form_page("indicators/manual.html", form, history=services.manual_history(),
+                 labels=PERIOD_LABELS).validate_on_submit():
+        first = form.period_start.data.replace(day=1)
+        services.enter_manual_value(
+            by=current_user, indicator_id=int(form.indicator.data), locality_id=int(form.locality.data),
+            period_type=form.period_type.data, period_start=first, value=form.value.data,
+            note=form.note.data or "")
+        db.session.commit()
+        engine.rollup(first, first, sources=("manual",))
+        flash("Saved, and the report updated.", "success")
+        return redirect(url_for("indicators.manual"))
+    return render_form("indicators/manual.html", form, history=services.manual_history(), labels=PERIOD_LABELS)
 
 
 # ---- the strategic assessment ------------------------------------------------------------------------------
