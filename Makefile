@@ -5,15 +5,24 @@ PORT ?= 5000
 BIN = $(VENV)/bin
 export FLASK_APP = wsgi
 
-.PHONY: run test install worker beat bench
+.PHONY: run test install lock worker beat bench
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Exactly the locked versions, each checked against its hash (production: requirements.lock alone).
+$(BIN)/.installed: requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip > $(VENV)/pip.log 2>&1 || (tail -30 $(VENV)/pip.log; exit 1)
-	$(BIN)/pip install -r requirements-dev.txt >> $(VENV)/pip.log 2>&1 || (tail -30 $(VENV)/pip.log; exit 1)
+	$(BIN)/pip install --require-hashes -r requirements-dev.lock >> $(VENV)/pip.log 2>&1 || (tail -30 $(VENV)/pip.log; exit 1)
 	touch $@
 
 install: $(BIN)/.installed
+
+# After changing dependencies in pyproject.toml: regenerate both lock files and commit them with it.
+# Current pins are kept where they still fit; `make lock LOCK_FLAGS=--upgrade` takes the newest versions.
+# The dev lock is constrained to the runtime lock, so both install the same runtime versions.
+LOCK = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet $(LOCK_FLAGS)
+lock: install
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -c requirements.lock -o requirements-dev.lock
 
 # Embedded mode: SQLite under instance/, Celery eager, demo accounts (see README).
 run: install
