@@ -4,6 +4,7 @@ import os
 from flask import Flask, render_template
 
 from .config import ROOT, Config, refuse_unsafe
+from .logging import configure_logging
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
 FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "indicators")
@@ -18,6 +19,7 @@ def create_app(config=None):
         instance_path=str(ROOT / "instance"),
     )
     app.config.from_object(config or Config())
+    configure_logging(app)
     os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives here
     refuse_unsafe(app.config)
     register_extensions(app)
@@ -124,12 +126,16 @@ def register_error_handlers(app):
         """The one place a service's refusal becomes a message: the unit of work is rolled back and the
         form page the view declared (``forms.form_page``) is shown again with the message on its field;
         without one, an error page. 403 for NotAllowed, 409 for a conflict, 400 otherwise."""
-        from flask import g
+        from flask import g, request
+        from flask_login import current_user
 
         from .extensions import db
         from .forms import show_error
 
         db.session.rollback()
+        user_id = getattr(current_user, "id", None)  # the message only: a form's contents are never logged
+        app.logger.info("Refused %s %s for user %s: %s", request.method, request.path, user_id, error.message,
+                        extra={"path": request.path, "user_id": user_id, "refused": error.message})
         status = 403 if isinstance(error, NotAllowed) else 409 if isinstance(error, ConflictError) else 400
         page = g.pop("form_page", None)
         if page is None:

@@ -7,6 +7,7 @@ the message names the file, row, column and reason.
 """
 import csv
 import io
+import logging
 import re
 import time
 import zipfile
@@ -24,6 +25,8 @@ from ..models import utcnow
 from ..places.models import Locality, LocalityLsoa
 from .categories import SLUGS
 from .models import CrimeImport, CrimeMonthlyCount, CrimeRecord
+
+log = logging.getLogger(__name__)
 
 REQUIRED = ("Crime ID", "Month", "Reported by", "Longitude", "Latitude", "LSOA code", "Crime type")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -362,9 +365,12 @@ def import_paths(paths, *, by=None, progress=None, hold_seconds=0):
         try:
             runs.append(import_source(source, by=by, matcher=matcher, hold_seconds=hold_seconds,
                                       progress=(lambda done, total, s=source: progress(s, done, total)) if progress else None))
+            log.info("Imported %s: %s rows for %s", source.name, runs[-1].rows, runs[-1].month,
+                     extra={"file": source.name, "month": runs[-1].month, "rows": runs[-1].rows})
         except ImportRejected as error:
             record_rejection(source.name, error.message, by)
             errors.append(error)
+            log.info("Refused %s", error.message, extra={"file": source.name, "refused": error.message})
     return runs, errors
 
 

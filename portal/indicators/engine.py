@@ -24,6 +24,7 @@ import with the rows), never from the rows themselves; everything after that
 fans the counts out to every ancestor locality (a recursive CTE over the
 locality tree) and to every period (the period_months calendar).
 """
+import logging
 import time
 from datetime import date, datetime
 
@@ -36,6 +37,7 @@ from ..plan.models import IndicatorDefinition
 from .models import IndicatorCrimeType, PeriodMonth
 from .periods import add_months, months_between, periods_of
 
+log = logging.getLogger(__name__)
 SOURCES = ("police_crime", "portal", "manual")
 ROLLUP_LOCK = 0x5C5B_0001  # the advisory lock every unit of work takes on PostgreSQL
 
@@ -272,6 +274,7 @@ def default_range():
 def rollup_source(source, date_from, date_to, hold_seconds=0):
     """One unit of work: a source's values for every period touching [date_from, date_to]. Commits."""
     date_from, date_to = date_from.replace(day=1), date_to.replace(day=1)
+    started = time.monotonic()
     today = date.today()
     params = {"date_from": date_from, "date_to": date_to, "months_from": add_months(date_from, -11),
               "months_to": add_months(date_to, 11), "year_after": add_months(date_to, 12),
@@ -292,7 +295,10 @@ def rollup_source(source, date_from, date_to, hold_seconds=0):
     except Exception:
         db.session.rollback()
         raise
-    return count_values(source, date_from, date_to)
+    rows, seconds = count_values(source, date_from, date_to), round(time.monotonic() - started, 3)
+    log.info("Rolled up %s for %s to %s: %s values in %s s", source, date_from, date_to, rows, seconds,
+             extra={"source": source, "date_from": date_from, "date_to": date_to, "rows": rows, "seconds": seconds})
+    return rows
 
 
 def count_values(source, date_from, date_to):

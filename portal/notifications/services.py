@@ -1,6 +1,7 @@
 """Notifications: written to the outbox in the same transaction as the change they announce,
 then delivered by SMTP when one is configured (MAIL_SERVER), or left for admins to read.
 """
+import logging
 import smtplib
 from datetime import date
 from email.message import EmailMessage
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import utcnow
 from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 
 def notify(user, subject, body, *, kind, dedupe_key):
@@ -51,8 +54,12 @@ def deliver_pending(limit=200):
                 smtp.send_message(email)
                 message.sent_at = utcnow()
                 sent += 1
+                log.info("Sent notification %s (%s) to user %s", message.id, message.kind, message.to_user_id,
+                         extra={"notification_id": message.id, "kind": message.kind, "user_id": message.to_user_id})
             except smtplib.SMTPException as error:
                 message.error = str(error)[:500]
+                log.warning("Could not send notification %s: %s", message.id, message.error,
+                            extra={"notification_id": message.id, "kind": message.kind, "error": message.error})
     db.session.commit()
     return sent
 
