@@ -21,6 +21,7 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives here
     refuse_unsafe_production(app)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_commands(app)
     register_hooks(app)
@@ -56,6 +57,21 @@ def register_extensions(app):
     celery_init_app(app)
 
 
+def register_converters(app):
+    """<int:...> in every route stops at the database's integer range: a longer id is a 404 at the
+    router, not an overflow in the database (PostgreSQL) or the driver (SQLite)."""
+    from werkzeug.routing import IntegerConverter
+
+    from .forms import MAX_ID
+
+    class DatabaseId(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseId
+
+
 def register_blueprints(app):
     from importlib import import_module
 
@@ -74,6 +90,7 @@ def register_hooks(app):
     from .navigation import nav_items
 
     app.before_request(enforce_access)
+    app.before_request(refuse_nul_characters)
 
     from .forms import error_items
 
@@ -101,6 +118,17 @@ def register_hooks(app):
         return response
 
 
+def refuse_nul_characters():
+    """No text in the portal holds NUL (PostgreSQL cannot store it): a request carrying one is refused
+    with the name of the field, before any view or query sees it."""
+    from flask import abort, request
+
+    values = [*request.args.items(multi=True), *request.form.items(multi=True), *(request.view_args or {}).items()]
+    for name, value in values:
+        if isinstance(value, str) and "\x00" in value:
+            abort(400, description=f"'{name[:60]}' contains a NUL character, which is not text: remove it and try again.")
+
+
 def register_error_handlers(app):
     from flask_wtf.csrf import CSRFError
 
@@ -121,6 +149,25 @@ def register_error_handlers(app):
         # Says whether the role was refused or just this record (tests/test_access.py relies on it).
         response.headers["X-Access-Refused"] = g.get("access_refused", "role")
         return response
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        custom = error.description != type(error).description
+        return render_template("errors/400.html", error=error, message=error.description if custom else None), 400
+
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from .extensions import db
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def saved_meanwhile(error):
+        # Two people saving the same record at once: the later save changes nothing and says so.
+        # Views that can show the message on their form catch these first.
+        db.session.rollback()
+        app.logger.info("Concurrent save refused: %s", error)
+        return render_template("errors/409.html", message=None), 409
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

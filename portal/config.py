@@ -67,6 +67,8 @@ class Config:
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
+        # The most a zipped police.uk file may inflate to (checked while inflating).
+        self.MAX_INFLATED_MB = int(os.environ.get("MAX_INFLATED_MB", "4096"))
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
         self.MAIL_USE_TLS = _flag("MAIL_USE_TLS", True)

@@ -17,7 +17,11 @@ def import_files(self, paths, user_id=None):
         self.update_state(state="PROGRESS", meta={"file": source.name, "done": done, "total": total,
                                                   "files": total_files})
 
-    runs, errors = services.import_paths(paths, by=by, progress=progress if self.request.id else None)
+    try:
+        runs, errors = services.import_paths(paths, by=by, progress=progress if self.request.id else None)
+    finally:
+        # Uploads are imported or refused once: they never pile up in UPLOAD_DIR (CLI files are not touched).
+        services.discard_uploads(paths, current_app.config["UPLOAD_DIR"])
     months = sorted({run.month for run in runs if run.month})
     if months:
         current_app.extensions["celery"].tasks["indicators.rollup"].delay(

@@ -14,7 +14,7 @@ from ..access import ADMIN, ANALYST, SIGNED_IN, allow
 from ..crime import services as crime
 from ..errors import PortalError
 from ..extensions import db
-from ..forms import show_error
+from ..forms import EARLIEST, LATEST, show_error
 from ..places.models import Locality
 from ..plan.models import IndicatorDefinition
 from . import services
@@ -97,10 +97,17 @@ def imports():
         # (In production the web and worker hosts share UPLOAD_DIR.)
         folder = Path(current_app.config["UPLOAD_DIR"]) / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / (secure_filename(upload.filename) or "upload.csv")
+        name = Path(secure_filename(upload.filename) or "upload.csv")
+        path = folder / (name.stem[:120] + name.suffix[:8])  # file systems stop at 255 bytes
         upload.save(path)
-        task = current_app.extensions["celery"].tasks["crime.import"].delay([str(path)], current_user.id)
-        return redirect(url_for("indicators.import_progress", task_id=task.id, name=path.name))
+        try:
+            crime.sources([path])  # a damaged zip, or one with no CSV, is refused now, on the form
+        except PortalError as error:
+            crime.discard_uploads([path], current_app.config["UPLOAD_DIR"])
+            form.file.errors = list(form.file.errors) + [f"Nothing was imported. {error.message}"]
+        else:
+            task = current_app.extensions["celery"].tasks["crime.import"].delay([str(path)], current_user.id)
+            return redirect(url_for("indicators.import_progress", task_id=task.id, name=path.name))
     return render_template("indicators/imports.html", form=form, history=crime.recent_imports(),
                            months=crime.months_imported()), (400 if request.method == "POST" else 200)
 
@@ -174,6 +181,8 @@ def assessment():
         end = date.fromisoformat(request.args["end"] + "-01") if request.args.get("end") else months[-1]
         length = int(request.args.get("length", 12))
     except ValueError:
+        abort(404)
+    if not EARLIEST <= end <= LATEST:  # year 1 or 9999 would run off the calendar below
         abort(404)
     length = min(max(length, 1), 12)
     compare = request.args.get("compare", "year")

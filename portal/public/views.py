@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from ..access import PUBLIC, allow
 from ..concerns.models import ConcernCategory
 from ..extensions import db
-from ..forms import page_number
+from ..forms import int_or_none, page_number
 from ..places.models import Locality, descendant_ids
 from ..places.services import areas
 from . import maps, open311, services
@@ -55,10 +55,19 @@ def filters_from(form):
         locality_ids = sorted({i for loc in found for i in db.session.execute(descendant_ids(loc.id)).scalars()})
     return services.PublicFilters(
         area_id=area.id if area else None, locality_ids=locality_ids,
-        category_id=int(form.category.data) if form.category.data else None,
+        category_id=None if form.category.errors else int_or_none(form.category.data),
         date_from=form.date_from.data if not form.date_from.errors else None,
         date_to=form.date_to.data if not form.date_to.errors else None,
         status=request.args.get("status") or None)
+
+
+def refuse_bad_filters():
+    """Open data answers a filter it cannot read with 400 and the reason, rather than ignoring it."""
+    form = filter_form()
+    if form.errors:
+        response = jsonify({"code": 400, "errors": {name: messages for name, messages in form.errors.items()}})
+        response.status_code = 400
+        abort(response)
 
 
 def public_args():
@@ -165,6 +174,7 @@ def neighbourhood_priorities(key):
 @bp.route("/api/concerns.geojson")
 @allow(PUBLIC)
 def concerns_geojson():
+    refuse_bad_filters()
     records = services.public_records(filters_from(filter_form()))
     features = [{"type": "Feature", "id": r["id"],
                  "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
@@ -180,6 +190,7 @@ CSV_FIELDS = ("id", "raised_on", "area", "locality", "category", "status_label",
 @bp.route("/api/concerns.csv")
 @allow(PUBLIC)
 def concerns_csv():
+    refuse_bad_filters()
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()

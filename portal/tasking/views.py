@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ConflictError, PortalError
 from ..extensions import db
-from ..forms import int_or_none as _int, render_form, show_error
+from ..forms import int_or_none as _int, parse_id, render_form, show_error
 from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
@@ -50,7 +50,8 @@ def new_task():
     form.lead_organisation.choices = organisation_choices("Choose the lead partner")
     form.supporting.choices = [(o.id, o.name) for o in all_organisations(active_only=True)]
     form.owner.choices = owner_choices()
-    concern_ids = [int(c) for c in (request.values.get("concerns") or request.args.get("concern") or "").split(",") if c.isdigit()]
+    concern_ids = [i for i in map(parse_id, (request.values.get("concerns") or request.args.get("concern") or "")
+                                  .split(",")) if i is not None]
     if request.method == "GET" and concern_ids:
         form.concerns.data = ",".join(map(str, concern_ids))
         first = db.session.get(services.Concern, concern_ids[0])
