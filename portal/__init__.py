@@ -115,7 +115,21 @@ def register_hooks(app):
         response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return private_responses_not_stored(response)
+
+
+def private_responses_not_stored(response):
+    """Internal data never lingers in a browser's or a proxy's cache: anything answered to a signed-in
+    person, or by a blueprint other than the public one, is sent with Cache-Control: no-store."""
+    from flask import request
+    from flask_login import current_user
+
+    if request.endpoint == "static":
         return response
+    if request.blueprint != "public" or current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+    return response
 
 
 def refuse_nul_characters():

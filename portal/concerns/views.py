@@ -1,4 +1,3 @@
-import csv
 import io
 from datetime import date
 
@@ -7,7 +6,9 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
+from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ImportRejected, PortalError
 from ..extensions import db
@@ -93,7 +94,7 @@ def export():
 
     def generate():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = spreadsheets.Writer(buffer)
         writer.writerow(services.CSV_COLUMNS)
         for row in services.register_rows(query):
             writer.writerow(row)
@@ -250,6 +251,10 @@ def show(concern_id):
                            show_notes=services.can_see_internal_notes(current_user, concern))
 
 
+SAVED_MEANWHILE = ("Someone else saved this concern at the same moment, so your change was not saved. "
+                   "Check its latest status and history below, then try again.")
+
+
 def _stale(concern, form):
     if str(concern.version_id) != (form.version.data or ""):
         form.form_errors.append("Someone else changed this concern while you were reading it. "
@@ -264,11 +269,16 @@ def change_status(concern_id):
     concern = _viewable(concern_id)
     require(services.can_change(current_user, concern))
     form = _status_form(concern, StatusForm())
+    status = 400
     if form.validate_on_submit() and not _stale(concern, form):
         try:
             services.change_status(concern, form.status.data, by=current_user, reason=form.reason.data or "",
                                    we_did=form.we_did.data, responded_on=form.responded_on.data)
             db.session.commit()
+        except StaleDataError:  # saved by someone else between our read and our write
+            db.session.rollback()
+            form.form_errors.append(SAVED_MEANWHILE)
+            status = 409
         except PortalError as error:
             db.session.rollback()
             show_error(form, error)
@@ -278,7 +288,7 @@ def change_status(concern_id):
     concern = db.session.get(Concern, concern_id)
     return render_template("concerns/show.html", concern=concern, status_form=form,
                            publish_form=PublishForm(version=concern.version_id), can_change=True,
-                           show_notes=True), 400
+                           show_notes=True), status
 
 
 @bp.route("/<int:concern_id>/publish", methods=["POST"])
@@ -287,10 +297,15 @@ def publish(concern_id):
     concern = _viewable(concern_id)
     require(services.can_change(current_user, concern))
     form = PublishForm()
+    status = 400
     if form.validate_on_submit() and not _stale(concern, form):
         try:
             services.publish(concern, by=current_user)
             db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            form.form_errors.append(SAVED_MEANWHILE)
+            status = 409
         except PortalError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -299,7 +314,7 @@ def publish(concern_id):
             return redirect(url_for("concerns.show", concern_id=concern.id))
     return render_template("concerns/show.html", concern=db.session.get(Concern, concern_id),
                            status_form=_status_form(concern), publish_form=form, can_change=True,
-                           show_notes=True), 400
+                           show_notes=True), status
 
 
 # ---- Table 1 and the Community Survey (Table 2) ------------------------------------------------

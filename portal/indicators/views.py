@@ -1,4 +1,3 @@
-import csv
 import io
 import uuid
 from datetime import date
@@ -10,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
+from .. import spreadsheets
 from ..access import ADMIN, ANALYST, SIGNED_IN, allow
 from ..crime import services as crime
 from ..errors import PortalError
@@ -66,7 +66,7 @@ def report():
 def report_csv():
     frequency, periods, chosen, locality = _report_args()
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheets.Writer(buffer)
     writer.writerow(["theme", "action", "ni_code", "indicator", "unit", "locality", "period", "value", "numerator",
                      "denominator", "months_with_data", "target", "trajectory", "rag", "value_year_before",
                      "change_pct"])

@@ -1,11 +1,11 @@
 """Public pages and open data: no account needed, public fields only (see services.public_record)."""
-import csv
 import io
 import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select, text
 
+from .. import spreadsheets
 from ..access import PUBLIC, allow
 from ..concerns.models import ConcernCategory
 from ..extensions import db
@@ -192,7 +192,7 @@ CSV_FIELDS = ("id", "raised_on", "area", "locality", "category", "status_label",
 def concerns_csv():
     refuse_bad_filters()
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer = spreadsheets.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(services.public_records(filters_from(filter_form())))
     return Response(buffer.getvalue(), mimetype="text/csv",
@@ -204,7 +204,7 @@ def concerns_csv():
 def openapi():
     from .openapi import document
 
-    return jsonify(document(request.host_url.rstrip("/")))
+    return jsonify(document(current_app.config["PUBLIC_BASE_URL"] or "/"))
 
 
 @bp.route("/open-data")
@@ -212,7 +212,7 @@ def openapi():
 def open_data():
     from .openapi import document
 
-    return render_template("public/open_data.html", doc=document(request.host_url.rstrip("/")))
+    return render_template("public/open_data.html", doc=document(current_app.config["PUBLIC_BASE_URL"] or "/"))
 
 
 @bp.route("/healthz")

@@ -1,11 +1,12 @@
-import csv
 import io
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
+from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ConflictError, PortalError
 from ..extensions import db
@@ -18,6 +19,8 @@ from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskFo
 from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
 
 bp = Blueprint("tasking", __name__)
+SAVED_MEANWHILE = ("Someone saved this task at the same moment as you, so your update was not saved. "
+                   "Check theirs below and apply yours again.")
 
 
 def owner_choices():
@@ -109,9 +112,9 @@ def update(task_id):
                 link=form.link.data or "", stage=form.stage.data, status=form.status.data,
                 blocked_reason=form.blocked_reason.data or "", victim=form.victim.data, offender=form.offender.data,
                 location=form.location.data, assessment=form.assessment.data, we_did=form.we_did.data)
-        except ConflictError as error:
+        except (ConflictError, StaleDataError) as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.form_errors.append(getattr(error, "message", SAVED_MEANWHILE))
             # Keep what they typed, but show the latest version so they can reapply it.
             form.version.data = db.session.get(Task, task_id).version_id
         except PortalError as error:
@@ -132,6 +135,10 @@ def review(task_id):
     if form.validate_on_submit():
         try:
             services.review_and_publish(task, by=current_user, version=form.version.data or 0)
+        except StaleDataError:
+            db.session.rollback()
+            form.form_errors.append(SAVED_MEANWHILE)
+            return _task_page(db.session.get(Task, task_id), review_form=form, status=409)
         except PortalError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -258,7 +265,7 @@ def correct(meeting_id):
 def meeting_csv(meeting_id):
     meeting = db.get_or_404(TaskingMeeting, meeting_id)
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(services.meeting_record_rows(meeting))
+    spreadsheets.Writer(buffer).writerows(services.meeting_record_rows(meeting))
     name = f"tasking-{meeting.area.key}-{meeting.held_on:%Y-%m-%d}.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
