@@ -375,7 +375,9 @@ def categories():
     if form.validate_on_submit():
         name = form.name.data.strip().upper()
         exists = db.session.execute(select(ConcernCategory).where(ConcernCategory.name == name)).scalar_one_or_none()
-        if exists:
+        if len(name) > 160:  # capitals can be longer than what was typed ("ß" becomes "SS")
+            form.name.errors = ["The name in capitals is longer than 160 characters"]
+        elif exists:
             form.name.errors = [f"There is already a category called {name}"]
         else:
             db.session.add(ConcernCategory(group=form.group.data, name=name))

@@ -55,8 +55,8 @@ def new_task():
     form.owner.choices = owner_choices()
     concern_ids = [i for i in map(parse_id, (request.values.get("concerns") or request.args.get("concern") or "")
                                   .split(",")) if i is not None]
+    form.concerns.data = ",".join(map(str, concern_ids))  # the page links only ids it could read
     if request.method == "GET" and concern_ids:
-        form.concerns.data = ",".join(map(str, concern_ids))
         first = db.session.get(services.Concern, concern_ids[0])
         if first is not None:
             form.locality.data = str(first.locality_id)
