@@ -52,7 +52,7 @@ def parse(name, raw):
     try:
         return _parse(name, reader)
     except csv.Error as error:  # e.g. a value longer than csv.field_size_limit() (128 KB)
-        raise ImportRejected(name, row=reader.line_num, reason=f"is not valid CSV ({error})") from None
+        raise ImportRejected(name, row=reader.reader.line_num, reason=f"is not valid CSV ({error})") from None
 
 
 def _parse(name, reader):
