@@ -162,7 +162,6 @@ def test_damaged_hidden_values_are_messages_not_errors(app, backend, as_role):
     ("next_meeting_on", "9999-12-31", "Date of the next meeting (optional) must be within 2 years from today"),
     ("concerns-0-lat", "nan", "Latitude (optional): enter a number"),
     ("concerns-0-lon", "inf", "Longitude (optional): enter a number"),
-    ("attendance", "9" * 25, "Enter a number from 0 to 2,000"),
 ])
 def test_out_of_range_dates_and_numbers_name_the_field(app, backend, as_role, field, value, message):
     before = count(Concern)

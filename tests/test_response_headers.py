@@ -9,9 +9,7 @@ def test_internal_pages_and_csvs_are_sent_no_store(app, as_role, browser):
         assert response.headers.get("Cache-Control") == "no-store", url
     assert officer.get("/map").headers.get("Cache-Control") == "no-store"  # the header names the officer
     assert browser.get("/login").headers.get("Cache-Control") == "no-store"
-
-
-def test_public_pages_may_be_cached_for_residents(browser):
+    # What residents see may still be cached.
     for url in ("/map", "/you-said-we-did", "/api/concerns.csv", "/static/vendor/README.md"):
         response = browser.get(url)
         assert "no-store" not in response.headers.get("Cache-Control", ""), url
