@@ -23,6 +23,7 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)  # the default SQLite file lives here
     refuse_unsafe(app.config)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_commands(app)
     register_hooks(app)
@@ -53,6 +54,21 @@ def register_extensions(app):
     celery_init_app(app)
 
 
+def register_converters(app):
+    """<int:...> in every route stops at the database's integer range: a longer id is a 404 at the
+    router, not an overflow in the database (PostgreSQL) or the driver (SQLite)."""
+    from werkzeug.routing import IntegerConverter
+
+    from .forms import MAX_ID
+
+    class DatabaseId(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseId
+
+
 def register_blueprints(app):
     from importlib import import_module
 
@@ -71,6 +87,7 @@ def register_hooks(app):
     from .navigation import nav_items
 
     app.before_request(enforce_access)
+    app.before_request(refuse_nul_characters)
 
     from .forms import error_items
 
@@ -95,7 +112,32 @@ def register_hooks(app):
         response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return private_responses_not_stored(response)
+
+
+def private_responses_not_stored(response):
+    """Internal data never lingers in a browser's or a proxy's cache: anything answered to a signed-in
+    person, or by a blueprint other than the public one, is sent with Cache-Control: no-store."""
+    from flask import request
+    from flask_login import current_user
+
+    if request.endpoint == "static":
         return response
+    if request.blueprint != "public" or current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+    return response
+
+
+def refuse_nul_characters():
+    """No text in the portal holds NUL (PostgreSQL cannot store it): a request carrying one is refused
+    with the name of the field, before any view or query sees it."""
+    from flask import abort, request
+
+    values = [*request.args.items(multi=True), *request.form.items(multi=True), *(request.view_args or {}).items()]
+    for name, value in values:
+        if isinstance(value, str) and "\x00" in value:
+            abort(400, description=f"'{name[:60]}' contains a NUL character, which is not text: remove it and try again.")
 
 
 def register_error_handlers(app):
@@ -145,6 +187,25 @@ def register_error_handlers(app):
         if page_hook := context.pop("on_refused", None):
             page_hook(error)
         return render_template(template, form=form, **context), status
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        custom = error.description != type(error).description
+        return render_template("errors/400.html", error=error, message=error.description if custom else None), 400
+
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from .extensions import db
+
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def saved_meanwhile(error):
+        # Two people saving the same record at once: the later save changes nothing and says so.
+        # Views that can show the message on their form catch these first.
+        db.session.rollback()
+        app.logger.info("Concurrent save refused: %s", error)
+        return render_template("errors/409.html", message=None), 409
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

@@ -87,7 +87,10 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
+        self.RATELIMIT_HEADERS_ENABLED = True  # a 429 says when to try again (Retry-After)
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
+        # The most a zipped police.uk file may inflate to (checked while inflating).
+        self.MAX_INFLATED_MB = int(os.environ.get("MAX_INFLATED_MB", "4096"))
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
         self.MAIL_USE_TLS = _flag("MAIL_USE_TLS", True)
@@ -103,6 +106,9 @@ class Config:
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(ROOT / "instance" / "uploads"))
         # How stale the public map and lists may be (seconds): bounds database work under load.
         self.PUBLIC_CACHE_SECONDS = float(os.environ.get("PUBLIC_CACHE_SECONDS", "5"))
+        # The portal's public address, e.g. https://safety.shropshire.gov.uk: the OpenAPI document's server.
+        # Never taken from the request's Host header, which the client chooses.
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 
 
 def refuse_unsafe(config):

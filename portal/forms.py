@@ -1,8 +1,21 @@
-"""Form helpers shared by every feature: service errors shown on the right field."""
+"""Form helpers shared by every feature: service errors shown on the right field, and the checks
+every request value passes before it reaches the database (ids, page numbers, dates, numbers)."""
+import math
+import re
+from datetime import date, timedelta
+
 from flask import abort, request
-from wtforms import SelectMultipleField, widgets
+from wtforms import HiddenField, SelectMultipleField, widgets
+from wtforms.validators import ValidationError
 
 from .errors import PortalError
+
+# The largest id an INTEGER column holds: a longer one would overflow on PostgreSQL.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+ID = re.compile(r"^[0-9]{1,10}$")  # ASCII digits only: str.isdigit() also accepts "²"
+EARLIEST = date(2000, 1, 1)  # nothing the partnership records is older
+LATEST = date(2099, 12, 31)
 
 
 class CheckboxesField(SelectMultipleField):
@@ -30,6 +43,14 @@ def find_field(form, name):
     return find_field(entry.form, rest) if rest and hasattr(entry, "form") else entry
 
 
+class VersionField(HiddenField):
+    """The version of a record the page showed (optimistic locking): a whole number, or the page is refused."""
+
+    def pre_validate(self, form):
+        if self.data not in (None, "") and parse_id(self.data) is None:
+            raise ValidationError("This page is out of date or damaged: reload it and try again")
+
+
 def show_error(form, error: PortalError):
     """Attach a service's refusal to the form field it names (or to the whole form)."""
     field = find_field(form, error.field)
@@ -40,13 +61,46 @@ def show_error(form, error: PortalError):
 
 
 def page_number():
-    try:
-        page = int(request.args.get("page", 1))
-    except ValueError:
-        abort(404)
-    if page < 1:
+    """The ?page= of a list: 404 unless it is a whole number from 1 to MAX_PAGE."""
+    page = parse_id(request.args.get("page", "1"))
+    if page is None or not 1 <= page <= MAX_PAGE:
         abort(404)
     return page
+
+
+def parse_id(value):
+    """An id (or count) from a request as an int, or None unless it is ASCII digits within MAX_ID."""
+    text = str(value if value is not None else "").strip()
+    if not ID.match(text) or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
+class DateWithin:
+    """A date validator: not before ``earliest``; not after today plus ``future`` (a timedelta), or
+    not after LATEST when ``future`` is None."""
+
+    def __init__(self, earliest=EARLIEST, future=timedelta(0)):
+        self.earliest, self.future = earliest, future
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        if field.data < self.earliest:
+            raise ValidationError(f"{field.label.text} must be on or after {self.earliest.day} "
+                                  f"{self.earliest:%B %Y}")
+        if self.future is None:
+            if field.data > LATEST:
+                raise ValidationError(f"{field.label.text} must be before {LATEST.year + 1}")
+        elif field.data > date.today() + self.future:
+            raise ValidationError(f"{field.label.text} cannot be in the future" if not self.future else
+                                  f"{field.label.text} must be within {self.future.days // 365} years from today")
+
+
+def finite(form, field):
+    """A number validator: refuses nan and inf, which float() accepts and NumberRange lets through."""
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError(f"{field.label.text}: enter a number")
 
 
 def error_items(form):
@@ -91,5 +145,5 @@ def render_form(template, form, **context):
 
 
 def int_or_none(value):
-    """A select's chosen id, or None for its blank "Choose..." option."""
-    return int(value) if value else None
+    """A select's chosen id, or None for its blank "Choose..." option (or anything that is not an id)."""
+    return parse_id(value) if value else None

@@ -40,6 +40,9 @@ def import_files(self, paths, user_id=None, upload_id=None, hold_seconds=0):
             uploads.fail(upload, f"The import failed: {error}")
             db.session.commit()
         raise
+    # Imported or refused: uploads never pile up in UPLOAD_DIR (CLI files are not touched). A job that
+    # crashed keeps its file, so the upload page's retry can import it.
+    services.discard_uploads(paths, current_app.config["UPLOAD_DIR"])
     months = sorted({run.month for run in runs if run.month})
     if months:
         current_app.extensions["celery"].tasks["indicators.rollup"].delay(

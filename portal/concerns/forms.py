@@ -4,12 +4,26 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, HiddenField, IntegerField,
                      RadioField, SelectField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import CheckboxesField
+from datetime import timedelta
+
+from ..forms import CheckboxesField, DateWithin, finite, parse_id
 from .models import SOURCE_LABELS, STATUS_LABELS
 
 DATE_HINT = "For example, 14/03/2010"
+
+
+def repeat_of(value):
+    """The open concern a "same problem?" answer links to ("link:<id>"), or None ("new", unanswered)."""
+    value = (value or "").strip()
+    return parse_id(value[5:]) if value.startswith("link:") else None
+
+
+def repeat_answer(form, field):
+    value = (field.data or "").strip()
+    if value not in ("", "new") and repeat_of(value) is None:
+        raise ValidationError("Choose whether this is the same problem as the open concern")
 
 
 class ConcernEntryForm(Form):
@@ -20,14 +34,14 @@ class ConcernEntryForm(Form):
                              description="Shown to the public as 'You said'. No names or house numbers.")
     locality = SelectField("Where", coerce=str, default="", description="Leave as the meeting's locality, or pick a ward")
     street = StringField("Street or landmark (optional, never public)", validators=[Optional(), Length(max=200)])
-    lat = FloatField("Latitude (optional)", validators=[Optional(), NumberRange(52.3, 53.1, "Latitude must be in Shropshire (52.3 to 53.1)")])
-    lon = FloatField("Longitude (optional)", validators=[Optional(), NumberRange(-3.3, -2.2, "Longitude must be in Shropshire (-3.3 to -2.2)")])
+    lat = FloatField("Latitude (optional)", validators=[Optional(), finite, NumberRange(52.3, 53.1, "Latitude must be in Shropshire (52.3 to 53.1)")])
+    lon = FloatField("Longitude (optional)", validators=[Optional(), finite, NumberRange(-3.3, -2.2, "Longitude must be in Shropshire (-3.3 to -2.2)")])
     raised_count = IntegerField("Residents raising it", default=1,
                                 validators=[Optional(), NumberRange(1, 500, "Enter a number from 1 to 500")])
     internal_notes = TextAreaField("Internal notes (never public)", validators=[Optional(), Length(max=4000)],
                                    render_kw={"rows": 2})
     is_priority = BooleanField("One of the meeting's agreed priorities")
-    repeat = RadioField("Is this the same problem?", choices=[], validate_choice=False)
+    repeat = RadioField("Is this the same problem?", choices=[], validate_choice=False, validators=[repeat_answer])
 
     def is_blank(self):
         return not (self.category.data or (self.you_said.data or "").strip())
@@ -44,10 +58,22 @@ class ConcernEntryForm(Form):
         return valid
 
 
+MAX_CONCERN_ROWS = 30
+TOO_MANY_ROWS = (f"A meeting form holds at most {MAX_CONCERN_ROWS} concerns: nothing was saved. "
+                 "Record the rest on a second form for the same meeting.")
+
+
+def concern_rows_sent():
+    """How many concern rows the submitted meeting form holds (FieldList would count only the first 30)."""
+    from flask import request
+
+    return len({key.split("-")[1] for key in request.form if key.startswith("concerns-") and key.count("-") >= 2})
+
+
 class PactMeetingForm(FlaskForm):
     locality = SelectField("Neighbourhood or ward", coerce=str, validators=[DataRequired("Choose where the meeting was held")])
     held_on = DateField("Date of the meeting", format=["%Y-%m-%d", "%d/%m/%Y"], description=DATE_HINT,
-                        validators=[DataRequired("Enter the date of the meeting, like 14/03/2010")],
+                        validators=[DataRequired("Enter the date of the meeting, like 14/03/2010"), DateWithin()],
                         default=date.today)
     venue = StringField("Venue", validators=[Optional(), Length(max=200)])
     attendance = IntegerField("Residents attending", default=0,
@@ -56,9 +82,15 @@ class PactMeetingForm(FlaskForm):
     notes = TextAreaField("Meeting notes (internal, never public)", validators=[Optional(), Length(max=8000)],
                           render_kw={"rows": 3})
     next_meeting_on = DateField("Date of the next meeting (optional)", format=["%Y-%m-%d", "%d/%m/%Y"],
-                                validators=[Optional()], description="Residents see it on their locality's page")
+                                validators=[Optional(), DateWithin(future=timedelta(days=2 * 365))],
+                                description="Residents see it on their locality's page")
     next_meeting_venue = StringField("Venue of the next meeting", validators=[Optional(), Length(max=200)])
-    concerns = FieldList(FormField(ConcernEntryForm), min_entries=3, max_entries=30)
+    concerns = FieldList(FormField(ConcernEntryForm), min_entries=3, max_entries=MAX_CONCERN_ROWS)
+
+    def validate_concerns(self, field):
+        # FieldList quietly drops rows past max_entries: refuse the form instead, so nothing is half-saved.
+        if concern_rows_sent() > MAX_CONCERN_ROWS:
+            raise ValidationError(TOO_MANY_ROWS)
 
 
 class ConcernForm(FlaskForm):
@@ -67,7 +99,7 @@ class ConcernForm(FlaskForm):
     source = RadioField("Where did it come from?", choices=[(k, v) for k, v in SOURCE_LABELS.items() if k != "pact"],
                         validators=[DataRequired("Choose where the concern came from")])
     raised_on = DateField("Date raised", format=["%Y-%m-%d", "%d/%m/%Y"], default=date.today, description=DATE_HINT,
-                          validators=[DataRequired("Enter the date raised, like 14/03/2010")])
+                          validators=[DataRequired("Enter the date raised, like 14/03/2010"), DateWithin()])
     category = SelectField("Category", coerce=str, validators=[DataRequired("Choose a category")])
     you_said = TextAreaField("What was said", validators=[DataRequired("Enter what the resident or partner said"),
                                                           Length(max=2000)],
@@ -76,7 +108,7 @@ class ConcernForm(FlaskForm):
     street = StringField("Street or landmark (never public)", validators=[Optional(), Length(max=200)])
     internal_notes = TextAreaField("Internal notes (never public)", validators=[Optional(), Length(max=4000)])
     raised_count = IntegerField("People raising it", default=1, validators=[Optional(), NumberRange(1, 500)])
-    repeat = RadioField("Is this the same problem?", choices=[], validate_choice=False)
+    repeat = RadioField("Is this the same problem?", choices=[], validate_choice=False, validators=[repeat_answer])
 
 
 class StatusForm(FlaskForm):
@@ -86,7 +118,8 @@ class StatusForm(FlaskForm):
                            description="Needed for 'no further action'")
     we_did = TextAreaField("We did", validators=[Optional(), Length(max=2000)],
                            description="What was done, in plain words: residents read this")
-    responded_on = DateField("Date of the response", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()])
+    responded_on = DateField("Date of the response", format=["%Y-%m-%d", "%d/%m/%Y"],
+                             validators=[Optional(), DateWithin()])
 
 
 class PublishForm(FlaskForm):
@@ -100,13 +133,14 @@ class RegisterFilterForm(FlaskForm):
     area = SelectField("Area", coerce=str, default="")
     locality = SelectField("Locality", coerce=str, default="")
     category = SelectField("Category", coerce=str, default="")
-    status = SelectField("Status", coerce=str, choices=[("", "Any status"), ("open", "Open (new, accepted, in progress)")]
+    status = SelectField("Status", coerce=str, default="",
+                         choices=[("", "Any status"), ("open", "Open (new, accepted, in progress)")]
                          + list(STATUS_LABELS.items()))
-    source = SelectField("Source", coerce=str, choices=[("", "Any source")] + list(SOURCE_LABELS.items()))
+    source = SelectField("Source", coerce=str, default="", choices=[("", "Any source")] + list(SOURCE_LABELS.items()))
     priority = BooleanField("PACT priorities only")
-    date_from = DateField("From", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()])
-    date_to = DateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()])
-    sort = SelectField("Sort by", choices=[("newest", "Newest first"), ("oldest", "Oldest first"),
+    date_from = DateField("From", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
+    date_to = DateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
+    sort = SelectField("Sort by", default="newest", choices=[("newest", "Newest first"), ("oldest", "Oldest first"),
                                            ("most_raised", "Most raised"), ("status", "Status")])
 
 
@@ -114,8 +148,10 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField("From", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[DataRequired("Enter the start date")])
-    date_to = DateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[DataRequired("Enter the end date")])
+    date_from = DateField("From", format=["%Y-%m-%d", "%d/%m/%Y"],
+                          validators=[DataRequired("Enter the start date"), DateWithin(future=None)])
+    date_to = DateField("To", format=["%Y-%m-%d", "%d/%m/%Y"],
+                        validators=[DataRequired("Enter the end date"), DateWithin(future=None)])
 
 
 class SurveyUploadForm(FlaskForm):

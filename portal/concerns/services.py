@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotAllowed, PortalError
@@ -130,9 +130,13 @@ def _save_concern(item: ConcernInput, *, by, source, raised_on, meeting=None):
         if (original.locality_id, original.category_id) != (item.locality_id, item.category_id):
             raise PortalError("That open concern is about another problem or place; record this one as new",
                               field=field)
-        original.raised_count += item.raised_count
+        # In SQL, not read-modify-write: residents raising it at two meetings saved at once are all counted.
+        values = {"raised_count": Concern.raised_count + item.raised_count, "updated_at": utcnow()}
         if item.is_priority:
-            original.is_priority = True
+            values["is_priority"] = True
+        db.session.execute(update(Concern).where(Concern.id == original.id).values(**values)
+                           .execution_options(synchronize_session=False))
+        db.session.expire(original, list(values))
         record_event(original, "repeat", by=by,
                      detail=f"Raised again on {raised_on:%d %b %Y} by {item.raised_count} resident(s)"
                             + (f" at the PACT meeting in {meeting.locality.name}" if meeting else "")

@@ -20,6 +20,9 @@ from .models import ConcernCategory, SurveyResult, SurveyTopic
 COLUMNS = ("survey", "period", "area", "topic", "rank", "percentage")
 REQUIRED = ("survey", "period", "area", "topic", "rank")
 PERIOD = re.compile(r"^(19|20)\d\d(-Q[1-4])?$")
+# The longest text each column may hold (SurveyResult's String columns; area: a locality's name).
+MAX_LENGTH = {"survey": 160, "topic": 200, "area": 120, "period": 10}
+MAX_RANK = 1000
 
 
 @dataclass
@@ -46,6 +49,13 @@ def _text_lines(name, raw):
 def parse(name, raw):
     """Validated rows of a survey CSV: [(row number, dict)]; raises ImportRejected."""
     reader = csv.DictReader(io.StringIO(_text_lines(name, raw), newline=""))
+    try:
+        return _parse(name, reader)
+    except csv.Error as error:  # e.g. a value longer than csv.field_size_limit() (128 KB)
+        raise ImportRejected(name, row=reader.reader.line_num, reason=f"is not valid CSV ({error})") from None
+
+
+def _parse(name, reader):
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in headers]
     if missing:
@@ -67,6 +77,12 @@ def parse(name, raw):
         for column in REQUIRED:
             if not value[column]:
                 raise ImportRejected(name, row=number, column=column, reason="is empty")
+        for column, limit in MAX_LENGTH.items():
+            if len(value[column]) > limit:
+                raise ImportRejected(name, row=number, column=column,
+                                     reason=f"is {len(value[column]):,} characters long; at most {limit} fit")
+            if "\x00" in value[column]:
+                raise ImportRejected(name, row=number, column=column, reason="holds a NUL character")
         if not PERIOD.match(value["period"]):
             raise ImportRejected(name, row=number, column="period",
                                  reason=f"'{value['period']}' is not a year (2009) or a quarter (2009-Q1)")
@@ -82,6 +98,9 @@ def parse(name, raw):
         except ValueError:
             raise ImportRejected(name, row=number, column="rank",
                                  reason=f"'{value['rank']}' is not a whole number of 1 or more") from None
+        if rank > MAX_RANK:
+            raise ImportRejected(name, row=number, column="rank",
+                                 reason=f"'{value['rank'][:30]}' is more than {MAX_RANK:,}: a rank counts topics")
         percentage = None
         if value["percentage"]:
             try:

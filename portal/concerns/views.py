@@ -1,4 +1,3 @@
-import csv
 import io
 from datetime import date
 
@@ -7,7 +6,9 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
+from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ImportRejected, PortalError
 from ..extensions import db
@@ -16,8 +17,8 @@ from ..partners.services import all_organisations
 from ..places import services as places
 from ..places.models import Locality
 from . import services, survey
-from .forms import (CategoryForm, ConcernForm, PactMeetingForm, PeriodForm, PublishForm, RegisterFilterForm,
-                    StatusForm, SurveyUploadForm)
+from .forms import (MAX_CONCERN_ROWS, TOO_MANY_ROWS, CategoryForm, ConcernForm, PactMeetingForm, PeriodForm,
+                    PublishForm, RegisterFilterForm, StatusForm, SurveyUploadForm, concern_rows_sent, repeat_of)
 from .models import GROUPS, OPEN_STATUSES, STATUS_LABELS, TRANSITIONS, Concern, ConcernCategory, PactMeeting
 
 bp = Blueprint("concerns", __name__, url_prefix="/concerns")
@@ -41,11 +42,15 @@ def locality_choices(blank="Choose a place"):
 # ---- the register ------------------------------------------------------------------------------
 
 def _filters(form):
+    """The register's filters from a validated filter form; a field with an error filters nothing."""
+    for field in form:
+        if field.errors:
+            field.data = field.default
     mine = request.args.get("mine") == "1" and current_user.is_officer
     status = form.status.data or ("open" if mine else "")
     return services.RegisterFilters(
         area_ids=tuple(current_user.area_ids) if mine and not form.area.data else
-        ((int(form.area.data),) if form.area.data else ()),
+        ((_int(form.area.data),) if form.area.data else ()),
         locality_id=_int(form.locality.data), category_id=_int(form.category.data),
         statuses=OPEN_STATUSES if status == "open" else ((status,) if status else ()),
         source=form.source.data or None, priority_only=bool(form.priority.data),
@@ -74,17 +79,22 @@ def register():
     return render_template("concerns/register.html", form=form, page=page, args=args,
                            counts=services.status_counts(services.register_query(filters)),
                            mine=request.args.get("mine") == "1" and current_user.is_officer,
-                           page_url=lambda n: url_for("concerns.register", page=n, **args))
+                           page_url=lambda n: url_for("concerns.register", page=n, **args)), (
+        400 if form.errors else 200)
 
 
 @bp.route("/export.csv")
 @allow(*STAFF)
 def export():
-    query = services.register_query(_filters(_filter_form()))
+    form = _filter_form()
+    if form.errors:
+        abort(400, description="; ".join(f"{form[name].label.text}: {' '.join(messages)}"
+                                         for name, messages in form.errors.items()))
+    query = services.register_query(_filters(form))
 
     def generate():
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = spreadsheets.Writer(buffer)
         writer.writerow(services.CSV_COLUMNS)
         for row in services.register_rows(query):
             writer.writerow(row)
@@ -112,14 +122,13 @@ def _items(form):
         entry = row.form
         if entry.is_blank():
             continue
-        repeat = entry.repeat.data or ""
         items.append(services.ConcernInput(
             category_id=_int(entry.category.data), you_said=entry.you_said.data or "",
             locality_id=_int(entry.locality.data) or _int(form.locality.data),
             internal_notes=entry.internal_notes.data or "", street=entry.street.data or "",
             lat=entry.lat.data, lon=entry.lon.data, raised_count=entry.raised_count.data or 1,
             is_priority=entry.is_priority.data,
-            repeat_of_id=int(repeat.split(":")[1]) if repeat.startswith("link:") else None, row=index))
+            repeat_of_id=repeat_of(entry.repeat.data), row=index))
     return items
 
 
@@ -155,9 +164,14 @@ def new_meeting():
     form.locality.choices = locality_choices("Choose the neighbourhood or ward")
     form.partners.choices = [(o.id, o.name) for o in all_organisations(active_only=True)]
     if request.method == "POST" and "add_row" in request.form:
-        form.concerns.append_entry()
+        if len(form.concerns.entries) < MAX_CONCERN_ROWS and concern_rows_sent() <= MAX_CONCERN_ROWS:
+            form.concerns.append_entry()
+            status = 200
+        else:
+            form.concerns.errors = [TOO_MANY_ROWS]
+            status = 400
         _concern_rows(form)
-        return render_template("concerns/meeting_form.html", form=form)
+        return render_template("concerns/meeting_form.html", form=form), status
     _concern_rows(form)
     if form.validate_on_submit():
         items = _items(form)
@@ -194,12 +208,11 @@ def new_concern():
     form.category.choices = category_choices()
     form.locality.choices = locality_choices()
     if form.validate_on_submit():
-        repeat = form.repeat.data or ""
         item = services.ConcernInput(
             category_id=int(form.category.data), you_said=form.you_said.data, locality_id=int(form.locality.data),
             internal_notes=form.internal_notes.data or "", street=form.street.data or "",
             raised_count=form.raised_count.data or 1,
-            repeat_of_id=int(repeat.split(":")[1]) if repeat.startswith("link:") else None)
+            repeat_of_id=repeat_of(form.repeat.data))
         original = services.open_repeat_candidates([(item.locality_id, item.category_id)]).get(
             (item.locality_id, item.category_id))
         if original is not None and _offer_link(form.repeat, original):
@@ -238,6 +251,10 @@ def show(concern_id):
                            show_notes=services.can_see_internal_notes(current_user, concern))
 
 
+SAVED_MEANWHILE = ("Someone else saved this concern at the same moment, so your change was not saved. "
+                   "Check its latest status and history below, then try again.")
+
+
 def _stale(concern, form):
     if str(concern.version_id) != (form.version.data or ""):
         form.form_errors.append("Someone else changed this concern while you were reading it. "
@@ -252,11 +269,16 @@ def change_status(concern_id):
     concern = _viewable(concern_id)
     require(services.can_change(current_user, concern))
     form = _status_form(concern, StatusForm())
+    status = 400
     if form.validate_on_submit() and not _stale(concern, form):
         try:
             services.change_status(concern, form.status.data, by=current_user, reason=form.reason.data or "",
                                    we_did=form.we_did.data, responded_on=form.responded_on.data)
             db.session.commit()
+        except StaleDataError:  # saved by someone else between our read and our write
+            db.session.rollback()
+            form.form_errors.append(SAVED_MEANWHILE)
+            status = 409
         except PortalError as error:
             db.session.rollback()
             show_error(form, error)
@@ -266,7 +288,7 @@ def change_status(concern_id):
     concern = db.session.get(Concern, concern_id)
     return render_template("concerns/show.html", concern=concern, status_form=form,
                            publish_form=PublishForm(version=concern.version_id), can_change=True,
-                           show_notes=True), 400
+                           show_notes=True), status
 
 
 @bp.route("/<int:concern_id>/publish", methods=["POST"])
@@ -275,10 +297,15 @@ def publish(concern_id):
     concern = _viewable(concern_id)
     require(services.can_change(current_user, concern))
     form = PublishForm()
+    status = 400
     if form.validate_on_submit() and not _stale(concern, form):
         try:
             services.publish(concern, by=current_user)
             db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            form.form_errors.append(SAVED_MEANWHILE)
+            status = 409
         except PortalError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -287,7 +314,7 @@ def publish(concern_id):
             return redirect(url_for("concerns.show", concern_id=concern.id))
     return render_template("concerns/show.html", concern=db.session.get(Concern, concern_id),
                            status_form=_status_form(concern), publish_form=form, can_change=True,
-                           show_notes=True), 400
+                           show_notes=True), status
 
 
 # ---- Table 1 and the Community Survey (Table 2) ------------------------------------------------
@@ -348,7 +375,9 @@ def categories():
     if form.validate_on_submit():
         name = form.name.data.strip().upper()
         exists = db.session.execute(select(ConcernCategory).where(ConcernCategory.name == name)).scalar_one_or_none()
-        if exists:
+        if len(name) > 160:  # capitals can be longer than what was typed ("ß" becomes "SS")
+            form.name.errors = ["The name in capitals is longer than 160 characters"]
+        elif exists:
             form.name.errors = [f"There is already a category called {name}"]
         else:
             db.session.add(ConcernCategory(group=form.group.data, name=name))

@@ -9,8 +9,10 @@ import csv
 import io
 import logging
 import re
+import shutil
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,6 +35,13 @@ MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 LSOA = re.compile(r"^[EW]0\d{7}$")
 COLUMNS = ("month", "force", "crime_id", "crime_type", "lsoa_code", "lat", "lon", "locality_id", "import_id")
 BATCH = 5000
+# police.uk rows are a few hundred characters; a longer line is refused as soon as it passes this.
+MAX_LINE = 65_536
+MAX_TEXT = 80  # Crime ID and Reported by: the columns' String(80)
+# police.uk CSVs deflate about 8:1; a zip bomb inflates thousands of times. Checked while inflating.
+MAX_RATIO = 200
+RATIO_FLOOR = 1024 * 1024  # tiny members may compress better than that without harm
+MAX_NAME = 255  # CrimeImport.file_name
 
 
 class WardMatcher:
@@ -97,35 +106,135 @@ class Source:
     opener: object  # () -> binary file object
 
 
+def _display_name(text):
+    """A file's name as the import history keeps it (String(255)): long names keep their end."""
+    return text if len(text) <= MAX_NAME else "..." + text[-(MAX_NAME - 3):]
+
+
+def _max_inflated():
+    from flask import current_app
+
+    return current_app.config.get("MAX_INFLATED_MB", 4096) * 1024 * 1024
+
+
 def sources(paths):
-    """Each CSV to import, from CSV files and zips of monthly files, in name order."""
+    """Each CSV to import, from CSV files and zips of monthly files, in name order.
+
+    Raises ImportRejected for a file that is not a zip though named .zip, a zip with no CSV, or a zip
+    holding two files of the same force and month (importing both would keep only the last).
+    """
     found = []
     for path in map(Path, paths):
         if path.suffix.lower() == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv")]
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv") and not m.is_dir()]
+            except (zipfile.BadZipFile, OSError, EOFError):
+                raise ImportRejected(_display_name(path.name), reason="is not a zip file, or the zip is damaged") from None
             if not members:
-                raise ImportRejected(path.name, reason="the zip holds no CSV files")
-            for member in sorted(members, key=lambda m: m.filename):
-                found.append(Source(f"{path.name}:{member.filename}", member.file_size,
+                raise ImportRejected(_display_name(path.name), reason="the zip holds no CSV files")
+            members.sort(key=lambda m: m.filename)
+            _refuse_repeated_months(path, members)
+            for member in members:
+                found.append(Source(_display_name(f"{path.name}:{member.filename}"), member.file_size,
                                     lambda p=path, m=member.filename: _zip_member(p, m)))
         else:
-            found.append(Source(path.name, path.stat().st_size, lambda p=path: open(p, "rb")))
+            found.append(Source(_display_name(path.name), path.stat().st_size, lambda p=path: open(p, "rb")))
     return found
 
 
+def _first_row(path, member):
+    """(month, force) of a member's first row, or None when it cannot tell (the import then says why)."""
+    try:
+        with _zip_member(path, member) as binary:
+            text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+            lines = [text.readline(MAX_LINE + 1), text.readline(MAX_LINE + 1)]
+    except (ImportRejected, UnicodeDecodeError, ValueError):
+        return None
+    try:
+        header, row = list(csv.reader(lines))[:2]
+    except (csv.Error, ValueError):
+        return None
+    header = [h.strip() for h in header]
+    if "Month" not in header or "Reported by" not in header or len(row) != len(header):
+        return None
+    return row[header.index("Month")].strip(), row[header.index("Reported by")].strip()
+
+
+def _refuse_repeated_months(path, members):
+    seen = {}
+    for member in members:
+        key = _first_row(path, member.filename)
+        if key is None:
+            continue
+        if key in seen:
+            raise ImportRejected(_display_name(path.name), reason=(
+                f"{seen[key]} and {member.filename} both hold {key[1]}'s {key[0]}: a zip may hold each "
+                "force's month once (importing both would keep only the last)"))
+        seen[key] = member.filename
+
+
+class _Inflating(io.RawIOBase):
+    """A zip member read with limits on what it inflates to, counted as it inflates (a zip's header
+    can claim any size): at most MAX_INFLATED_MB, and at most MAX_RATIO times its compressed size."""
+
+    def __init__(self, archive, member, name):
+        self.archive, self.name = archive, name
+        try:
+            self.handle = archive.open(member)
+        except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as error:  # encrypted, unknown method
+            archive.close()
+            raise ImportRejected(name, reason=f"cannot be read from the zip ({error})") from None
+        self.compressed = max(archive.getinfo(member).compress_size, 1)
+        self.limit, self.count = _max_inflated(), 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        try:
+            data = self.handle.read(len(buffer))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise ImportRejected(self.name, reason=f"the zip is damaged ({error})") from None
+        self.count += len(data)
+        if self.count > self.limit:
+            raise ImportRejected(self.name, reason=f"inflates to more than {self.limit // (1024 * 1024):,} MB "
+                                                   "(MAX_INFLATED_MB): refused")
+        if self.count > RATIO_FLOOR and self.count > MAX_RATIO * self.compressed:
+            raise ImportRejected(self.name, reason=f"inflates more than {MAX_RATIO} times its compressed size: "
+                                                   "this is not a police.uk file (a zip bomb?)")
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self):
+        if not self.closed:
+            try:
+                self.handle.close()
+            finally:
+                self.archive.close()
+        super().close()
+
+
 def _zip_member(path, member):
-    """The member as a file object; closing it closes the archive too."""
-    archive = zipfile.ZipFile(path)
-    handle = archive.open(member)
-    close = handle.close
+    """The member as a buffered file object, inflated within limits; closing it closes the archive too."""
+    path = Path(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise ImportRejected(_display_name(path.name), reason="is not a zip file, or the zip is damaged") from None
+    return io.BufferedReader(_Inflating(archive, member, _display_name(f"{path.name}:{member}")))
 
-    def close_both():
-        close()
-        archive.close()
 
-    handle.close = close_both
-    return handle
+def discard_uploads(paths, upload_dir):
+    """Remove uploaded files (and the folder each upload got) once imported or refused.
+    Only files inside ``upload_dir``: the CLI's own files are never touched."""
+    root = Path(upload_dir).resolve()
+    for path in map(Path, paths):
+        folder = path.resolve().parent
+        if folder.parent == root:
+            shutil.rmtree(folder, ignore_errors=True)
+        elif root in path.resolve().parents:
+            path.unlink(missing_ok=True)
 
 
 def _number(value, low, high, name, column, row):
@@ -138,10 +247,27 @@ def _number(value, low, high, name, column, row):
     return number
 
 
+def _lines(name, text):
+    """The file's lines, each refused as soon as it passes MAX_LINE characters (or holds a NUL, which
+    no text column can store), so one endless line never fills memory."""
+    number = 0
+    while True:
+        line = text.readline(MAX_LINE + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE:
+            raise ImportRejected(name, row=number, reason=f"is longer than {MAX_LINE:,} characters: "
+                                                          "this is not a police.uk street-level crime file")
+        if "\x00" in line:
+            raise ImportRejected(name, row=number, reason="holds a NUL character: this is not a text file")
+        yield line
+
+
 def _rows(name, binary, matcher, import_id):
     """Validated rows of one file as tuples of COLUMNS; yields (row number, tuple, matched)."""
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(_lines(name, text))
     try:
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
@@ -177,6 +303,9 @@ def _rows(name, binary, matcher, import_id):
                 file_month, force = month, row[at["Reported by"]].strip()
                 if not force:
                     raise ImportRejected(name, row=number, column="Reported by", reason="is empty")
+                if len(force) > MAX_TEXT:
+                    raise ImportRejected(name, row=number, column="Reported by",
+                                         reason=f"is longer than {MAX_TEXT} characters")
                 yield "start", (file_month, force), None
                 month_text_seen = row[i_month]
             elif month != file_month:
@@ -200,6 +329,9 @@ def _rows(name, binary, matcher, import_id):
                 good_lsoas.add(lsoa)
             ward = matcher.match(lsoa, lat, lon)
             crime_id = row[i_id].strip() or None
+            if crime_id and len(crime_id) > MAX_TEXT:
+                raise ImportRejected(name, row=number, column="Crime ID",
+                                     reason=f"is {len(crime_id):,} characters long; a Crime ID has at most {MAX_TEXT}")
             yield number, (month, force, crime_id, kind, lsoa, lat, lon, ward, import_id), ward is not None
     except UnicodeDecodeError:
         raise _NotUtf8() from None
@@ -352,7 +484,7 @@ def _repeated_ids(source, run, shown=5):
 
 def record_rejection(source_name, message, by=None):
     """Keep a line in the import history for a refused file (none of its rows are saved)."""
-    db.session.add(CrimeImport(file_name=source_name, status="rejected", message=message,
+    db.session.add(CrimeImport(file_name=_display_name(source_name), status="rejected", message=message,
                                by_id=getattr(by, "id", None), finished_at=utcnow()))
     db.session.commit()
 
@@ -360,8 +492,14 @@ def record_rejection(source_name, message, by=None):
 def import_paths(paths, *, by=None, progress=None, hold_seconds=0):
     """Import every file; a refused file changes nothing, the others still import. Returns (runs, errors)."""
     matcher = WardMatcher()
-    runs, errors = [], []
-    for source in sources(paths):
+    runs, errors, found = [], [], []
+    for path in paths:
+        try:
+            found.extend(sources([path]))
+        except ImportRejected as error:
+            record_rejection(error.file, error.message, by)
+            errors.append(error)
+    for source in found:
         try:
             runs.append(import_source(source, by=by, matcher=matcher, hold_seconds=hold_seconds,
                                       progress=(lambda done, total, s=source: progress(s, done, total)) if progress else None))

@@ -3,6 +3,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, FloatField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..forms import DateWithin, finite
 from .models import PERIOD_LABELS
 
 
@@ -18,9 +19,9 @@ class ManualValueForm(FlaskForm):
     locality = SelectField("Locality", coerce=str, default="", validators=[DataRequired("Choose a locality")])
     period_type = SelectField("Period", choices=[(k, v) for k, v in PERIOD_LABELS.items() if k != "rolling_12"])
     period_start = DateField("First month of the period", format=["%Y-%m", "%Y-%m-%d", "%m/%Y"],
-                             validators=[DataRequired("Enter the first month, like 2010-04")],
+                             validators=[DataRequired("Enter the first month, like 2010-04"), DateWithin()],
                              description="For example, 2010-04 for the financial year 2010-11")
-    value = FloatField("Value", validators=[InputRequired("Enter the value")])
+    value = FloatField("Value", validators=[InputRequired("Enter the value"), finite])
     note = TextAreaField("Source or note", validators=[Optional(), Length(max=1000)],
                          description="Where the figure comes from, e.g. Place Survey 2010")
 

@@ -1,4 +1,3 @@
-import csv
 import io
 import uuid
 from datetime import date
@@ -11,6 +10,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from werkzeug.utils import secure_filename
 
+from .. import spreadsheets
 from ..access import ADMIN, ANALYST, SIGNED_IN, allow
 from ..crime import services as crime
 from ..crime import uploads
@@ -18,7 +18,7 @@ from ..crime.models import CrimeUpload
 from ..crime.stats import crime_counts, latest_month
 from ..errors import PortalError
 from ..extensions import db
-from ..forms import form_page, render_form
+from ..forms import EARLIEST, LATEST, form_page, render_form
 from ..places.models import Locality
 from ..places.services import descendants_map
 from ..plan.models import IndicatorDefinition
@@ -73,7 +73,7 @@ def report():
 def report_csv():
     frequency, periods, chosen, locality = _report_args()
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheets.Writer(buffer)
     writer.writerow(["theme", "action", "ni_code", "indicator", "unit", "locality", "period", "value", "numerator",
                      "denominator", "months_with_data", "months_in_period", "annualised", "target", "trajectory",
                      "rag", "rag_marks", "measured_by", "value_year_before", "change_pct", "change_compares"])
@@ -105,12 +105,19 @@ def imports():
         # (In production the web and worker hosts share UPLOAD_DIR.)
         folder = Path(current_app.config["UPLOAD_DIR"]) / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / (secure_filename(upload.filename) or "upload.csv")
+        name = Path(secure_filename(upload.filename) or "upload.csv")
+        path = folder / (name.stem[:120] + name.suffix[:8])  # file systems stop at 255 bytes
         upload.save(path)
-        job = uploads.new_upload([path], path.name, by=current_user)
-        db.session.commit()  # the job's row exists before the job does
-        _enqueue_import(job)
-        return redirect(url_for("indicators.import_progress", upload_id=job.id))
+        try:
+            crime.sources([path])  # a damaged zip, or one with no CSV, is refused now, on the form
+        except PortalError as error:
+            crime.discard_uploads([path], current_app.config["UPLOAD_DIR"])
+            form.file.errors = list(form.file.errors) + [f"Nothing was imported. {error.message}"]
+        else:
+            job = uploads.new_upload([path], path.name, by=current_user)
+            db.session.commit()  # the job's row exists before the job does
+            _enqueue_import(job)
+            return redirect(url_for("indicators.import_progress", upload_id=job.id))
     if uploads.fail_stale(current_app.config["CELERY_VISIBILITY_TIMEOUT"]):
         db.session.commit()  # lost uploads are listed as failed, with their retry, not as importing
     return render_template("indicators/imports.html", form=form, history=crime.recent_imports(),
@@ -233,6 +240,8 @@ def assessment():
         end = date.fromisoformat(request.args["end"] + "-01") if request.args.get("end") else None
         length = int(request.args.get("length", 12))
     except ValueError:
+        abort(404)
+    if end is not None and not EARLIEST <= end <= LATEST:  # year 1 or 9999 would run off the calendar
         abort(404)
     compare = "previous" if request.args.get("compare") == "previous" else "year"
     w = services.assessment_window(latest, end, min(max(length, 1), 12), compare)

@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
 class UserForm(FlaskForm):
     display_name = StringField("Full name", validators=[DataRequired("Enter the person's name"), Length(max=120)])
     email = EmailField("Email address", validators=[
-        DataRequired("Enter an email address"),
+        DataRequired("Enter an email address"), Length(max=254, message="An email address has at most 254 characters"),
         Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False)])
     role = SelectField("Role", choices=[("", "Choose a role")] + list(ROLE_LABELS.items()),
                        validators=[DataRequired("Choose a role")])

@@ -1,6 +1,10 @@
 """Accounts: sign-in, and the admin's user management. Plain functions; views stay thin."""
+from functools import cache
+from pathlib import Path
+
 from flask import current_app
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..access import OFFICER, PARTNER, ROLES
 from ..errors import PortalError
@@ -10,6 +14,9 @@ from .models import User
 from .policy import may_sign_in
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128  # hashing a megabyte-long password on every try would be a denial of service
+# The 10,000 most common passwords (see common-passwords.LICENSE): refused wherever a password is set.
+COMMON_PASSWORDS = Path(__file__).with_name("common-passwords.txt")
 
 
 def load_user(session_id):
@@ -33,19 +40,38 @@ def find_by_email(email):
     ).scalar_one_or_none()
 
 
+@cache
+def _dummy_hash():
+    return generate_password_hash("not-anyone's-password")
+
+
 def authenticate(email, password):
-    """The active user with these credentials, or None (same answer for every failure)."""
+    """The active user with these credentials, or None: the same answer, in the same time, for every
+    failure (an unknown email is checked against a dummy hash, so timing does not tell who has an account)."""
     user = find_by_email(email or "")
-    if not may_sign_in(user, current_app.config["ENV_NAME"]) or not user.check_password(password or ""):
+    if user is None or not user.password_hash:
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not user.check_password(password or "") or not may_sign_in(user, current_app.config["ENV_NAME"]):
         return None
     user.last_login_at = utcnow()
     db.session.commit()
     return user
 
 
+@cache
+def _common_passwords():
+    return frozenset(COMMON_PASSWORDS.read_text(encoding="utf-8").split("\n")) - {""}
+
+
 def check_password_rules(password, field="password"):
+    """Raises PortalError naming ``field`` for a password too short, too long or too common."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise PortalError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters", field=field)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PortalError(f"Password must be at most {MAX_PASSWORD_LENGTH} characters", field=field)
+    if password.strip().lower() in _common_passwords():
+        raise PortalError("This password is on a list of commonly used passwords: choose another", field=field)
 
 
 def save_user(user, *, email, display_name, role, organisation, areas, active=True, password=None):

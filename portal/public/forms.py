@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from ..forms import DateWithin
+
 
 class PublicFilterForm(FlaskForm):
     """The residents' filters, a GET form that works without JavaScript."""
@@ -13,5 +15,5 @@ class PublicFilterForm(FlaskForm):
                     description="For example, Ludlow or Bishops Castle")
     area = SelectField("Area", coerce=str, default="")
     category = SelectField("Concern", coerce=str, default="")
-    date_from = DateField("Raised from", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()])
-    date_to = DateField("Raised up to", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional()])
+    date_from = DateField("Raised from", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
+    date_to = DateField("Raised up to", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..concerns.models import Concern, ConcernCategory
 from ..extensions import db
+from ..forms import parse_id
 from . import services as public
 
 MAX_REQUESTS = 1000  # the spec's suggested default cap
@@ -63,9 +64,10 @@ def requests(args):
         raise ValueError(f"status must be open or closed, not '{status}'")
     query = public.published_query(f)
     if codes:
-        if not all(c.isdigit() for c in codes):
+        ids = [parse_id(c) for c in codes]
+        if None in ids:
             raise ValueError("service_code must be one or more service codes from services.json, comma separated")
-        query = query.where(Concern.category_id.in_([int(c) for c in codes]))
+        query = query.where(Concern.category_id.in_(ids))
     if status == "open":
         query = query.where(Concern.status.notin_(public.PUBLIC_STATUSES_OF[public.DONE]))
     elif status == "closed":

@@ -25,8 +25,11 @@ FILTERS = [
 ]
 
 
-def _get(summary, description, content, parameters=(), not_found=False):
+def _get(summary, description, content, parameters=(), not_found=False, bad_request=False):
     responses = {"200": {"description": summary, "content": content}}
+    if bad_request:
+        responses["400"] = {"description": "A filter could not be read (the reason is in the body)",
+                            "content": {"application/json": {"schema": {"type": "object"}}}}
     if not_found:
         responses["404"] = {"description": "Not found, or not published"}
     return {"get": {"summary": summary, "description": description, "parameters": list(parameters),
@@ -55,9 +58,9 @@ def document(server):
                 [key], not_found=True),
             "/api/concerns.geojson": _get(
                 "Published concerns as GeoJSON", "A FeatureCollection of points at locality centres.",
-                {"application/geo+json": {"schema": {"type": "object"}}}, FILTERS),
+                {"application/geo+json": {"schema": {"type": "object"}}}, FILTERS, bad_request=True),
             "/api/concerns.csv": _get("Published concerns as CSV", "The same records as a CSV file.",
-                                      {"text/csv": {"schema": {"type": "string"}}}, FILTERS),
+                                      {"text/csv": {"schema": {"type": "string"}}}, FILTERS, bad_request=True),
             "/api/concerns/{id}.json": _get("One published concern", "", {"application/json": {"schema": PUBLIC_CONCERN}},
                                             [ident], not_found=True),
             "/api/map-points.json": _get(
@@ -71,7 +74,8 @@ def document(server):
                 [{"name": "service_code", "in": "query", "schema": {"type": "string"}},
                  {"name": "start_date", "in": "query", "schema": {"type": "string", "format": "date-time"}},
                  {"name": "end_date", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-                 {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "closed"]}}]),
+                 {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "closed"]}}],
+                bad_request=True),
             "/open311/v2/requests/{id}.json": _get("One Open311 request", "",
                                                    {"application/json": {"schema": {"type": "array"}}},
                                                    [ident], not_found=True),

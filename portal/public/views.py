@@ -1,5 +1,4 @@
 """Public pages and open data: no account needed, public fields only (see services.public_record)."""
-import csv
 import io
 import time
 
@@ -7,10 +6,11 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from markupsafe import Markup
 from sqlalchemy import select, text
 
+from .. import spreadsheets
 from ..access import PUBLIC, allow
 from ..concerns.models import ConcernCategory
 from ..extensions import db
-from ..forms import page_number
+from ..forms import int_or_none, page_number
 from ..places.models import Locality, descendant_ids
 from ..places.services import areas
 from . import maps, open311, services
@@ -58,10 +58,19 @@ def filters_from(form):
         locality_ids = sorted({i for loc in found for i in db.session.execute(descendant_ids(loc.id)).scalars()})
     return services.PublicFilters(
         area_id=area.id if area else None, locality_ids=locality_ids,
-        category_id=int(form.category.data) if form.category.data else None,
+        category_id=None if form.category.errors else int_or_none(form.category.data),
         date_from=form.date_from.data if not form.date_from.errors else None,
         date_to=form.date_to.data if not form.date_to.errors else None,
         status=request.args.get("status") or None)
+
+
+def refuse_bad_filters():
+    """Open data answers a filter it cannot read with 400 and the reason, rather than ignoring it."""
+    form = filter_form()
+    if form.errors:
+        response = jsonify({"code": 400, "errors": {name: messages for name, messages in form.errors.items()}})
+        response.status_code = 400
+        abort(response)
 
 
 def public_args():
@@ -172,6 +181,7 @@ def neighbourhood_priorities(key):
 @bp.route("/api/concerns.geojson")
 @allow(PUBLIC)
 def concerns_geojson():
+    refuse_bad_filters()
     records = services.public_records(filters_from(filter_form()))
     features = [{"type": "Feature", "id": r["id"],
                  "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
@@ -187,8 +197,9 @@ CSV_FIELDS = ("id", "raised_on", "area", "locality", "category", "status_label",
 @bp.route("/api/concerns.csv")
 @allow(PUBLIC)
 def concerns_csv():
+    refuse_bad_filters()
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer = spreadsheets.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(services.public_records(filters_from(filter_form())))
     return Response(buffer.getvalue(), mimetype="text/csv",
@@ -200,7 +211,7 @@ def concerns_csv():
 def openapi():
     from .openapi import document
 
-    return jsonify(document(request.host_url.rstrip("/")))
+    return jsonify(document(current_app.config["PUBLIC_BASE_URL"] or "/"))
 
 
 @bp.route("/open-data")
@@ -208,7 +219,7 @@ def openapi():
 def open_data():
     from .openapi import document
 
-    return render_template("public/open_data.html", doc=document(request.host_url.rstrip("/")))
+    return render_template("public/open_data.html", doc=document(current_app.config["PUBLIC_BASE_URL"] or "/"))
 
 
 @bp.route("/healthz")

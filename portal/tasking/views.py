@@ -1,15 +1,16 @@
-import csv
 import io
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
+from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ConflictError, PortalError
 from ..extensions import db
-from ..forms import int_or_none as _int, render_form, show_error
+from ..forms import int_or_none as _int, parse_id, render_form, show_error
 from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
@@ -18,6 +19,8 @@ from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskFo
 from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
 
 bp = Blueprint("tasking", __name__)
+SAVED_MEANWHILE = ("Someone saved this task at the same moment as you, so your update was not saved. "
+                   "Check theirs below and apply yours again.")
 
 
 def owner_choices():
@@ -50,9 +53,10 @@ def new_task():
     form.lead_organisation.choices = organisation_choices("Choose the lead partner")
     form.supporting.choices = [(o.id, o.name) for o in all_organisations(active_only=True)]
     form.owner.choices = owner_choices()
-    concern_ids = [int(c) for c in (request.values.get("concerns") or request.args.get("concern") or "").split(",") if c.isdigit()]
+    concern_ids = [i for i in map(parse_id, (request.values.get("concerns") or request.args.get("concern") or "")
+                                  .split(",")) if i is not None]
+    form.concerns.data = ",".join(map(str, concern_ids))  # the page links only ids it could read
     if request.method == "GET" and concern_ids:
-        form.concerns.data = ",".join(map(str, concern_ids))
         first = db.session.get(services.Concern, concern_ids[0])
         if first is not None:
             form.locality.data = str(first.locality_id)
@@ -108,9 +112,9 @@ def update(task_id):
                 link=form.link.data or "", stage=form.stage.data, status=form.status.data,
                 blocked_reason=form.blocked_reason.data or "", victim=form.victim.data, offender=form.offender.data,
                 location=form.location.data, assessment=form.assessment.data, we_did=form.we_did.data)
-        except ConflictError as error:
+        except (ConflictError, StaleDataError) as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            form.form_errors.append(getattr(error, "message", SAVED_MEANWHILE))
             # Keep what they typed, but show the latest version so they can reapply it.
             form.version.data = db.session.get(Task, task_id).version_id
         except PortalError as error:
@@ -131,6 +135,10 @@ def review(task_id):
     if form.validate_on_submit():
         try:
             services.review_and_publish(task, by=current_user, version=form.version.data or 0)
+        except StaleDataError:
+            db.session.rollback()
+            form.form_errors.append(SAVED_MEANWHILE)
+            return _task_page(db.session.get(Task, task_id), review_form=form, status=409)
         except PortalError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -261,7 +269,7 @@ def correct(meeting_id):
 def meeting_csv(meeting_id):
     meeting = _viewable_meeting(meeting_id)
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(services.meeting_record_rows(meeting))
+    spreadsheets.Writer(buffer).writerows(services.meeting_record_rows(meeting))
     name = f"tasking-{meeting.area.key}-{meeting.held_on:%Y-%m-%d}.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
