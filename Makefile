@@ -1,11 +1,11 @@
-# The two commands of the README: `make run` and `make test`.
+# The two commands of the README: `make run` and `make test`. `make prod-smoke` runs its Production section.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PORT ?= 5000
 BIN = $(VENV)/bin
 export FLASK_APP = wsgi
 
-.PHONY: run test install lock worker beat bench
+.PHONY: run test install lock worker beat bench prod-smoke
 
 # Exactly the locked versions, each checked against its hash (production: requirements.lock alone).
 $(BIN)/.installed: requirements.lock requirements-dev.lock
@@ -38,6 +38,11 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A tasks.celery_app beat --loglevel=INFO
+
+# The README's Production section for real: the Procfile's gunicorn, worker and beat against a throwaway
+# PostgreSQL database and Redis database (14), a journey over HTTP, everything stopped (ops/prod_smoke.sh).
+prod-smoke: install
+	VENV=$(VENV) timeout --kill-after=60 180 ops/prod_smoke.sh
 
 bench: install
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
