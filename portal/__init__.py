@@ -1,7 +1,8 @@
 """The Shropshire community safety portal: create_app() builds it."""
 import os
+import secrets
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 
 from .config import ROOT, Config, refuse_unsafe
 from .logging import configure_logging
@@ -33,9 +34,10 @@ def create_app(config=None):
 
 def register_extensions(app):
     from . import schema  # noqa: F401  (every table, for migrations)
-    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .extensions import cache, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    cache.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -86,12 +88,16 @@ def register_hooks(app):
     from .access import enforce_access
     from .navigation import nav_items
 
+    app.before_request(new_csp_nonce)
     app.before_request(enforce_access)
     app.before_request(refuse_nul_characters)
 
     from .forms import error_items
+    from .public.maps import with_csp_nonce
 
     app.jinja_env.globals["form_error_items"] = error_items
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.filters["with_csp_nonce"] = with_csp_nonce
     app.jinja_env.filters["format_date"] = format_date
 
     @app.context_processor
@@ -100,12 +106,17 @@ def register_hooks(app):
 
     @app.after_request
     def security_headers(response):
-        # Everything the pages load is served from our own origin (no CDN).
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
+        # Everything the pages load is served from our own origin (no CDN). Inline scripts run only with
+        # this response's nonce. style-src keeps 'unsafe-inline': templates set style attributes (the
+        # assessment's legend colours, places, outbox) and a nonce cannot cover an attribute.
+        # A 304 carries no policy: the browser keeps the one stored with the page, whose nonce it holds.
+        if response.status_code != 304:
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
+                f"script-src 'self' 'nonce-{csp_nonce()}'; object-src 'none'; frame-ancestors 'none'; "
+                "base-uri 'self'; form-action 'self'",
+            )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
@@ -212,6 +223,17 @@ def register_error_handlers(app):
         return render_template("errors/400.html", error=error,
                                message="This form has expired or was not sent by this site. "
                                        "Go back, reload the page and try again."), 400
+
+
+def csp_nonce():
+    """This response's script nonce (templates: ``<script nonce="{{ csp_nonce() }}">``), new for each request."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def new_csp_nonce():
+    g.pop("csp_nonce", None)  # tests may run several requests in one app context
 
 
 def format_date(value):

@@ -60,6 +60,18 @@ def celery_settings(redis_url, visibility_timeout=None):
     }
 
 
+def public_cache_settings(redis_url):
+    """Flask-Caching for the public page cache: Redis when there is one, else a per-process SimpleCache."""
+    return {
+        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "CACHE_REDIS_URL": redis_url,
+        # Redis also holds Celery's queues and the rate limits: our keys have a prefix of their own.
+        "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal:public:"),
+        # A cached body is keyed by the data version, so it only needs to outlive a busy spell.
+        "CACHE_DEFAULT_TIMEOUT": 300,
+    }
+
+
 class Config:
     def __init__(self):
         self.ENV_NAME = os.environ.get("PORTAL_ENV", "development")
@@ -109,6 +121,7 @@ class Config:
         # The portal's public address, e.g. https://safety.shropshire.gov.uk: the OpenAPI document's server.
         # Never taken from the request's Host header, which the client chooses.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+        self.__dict__.update(public_cache_settings(self.REDIS_URL))
 
 
 def refuse_unsafe(config):
@@ -138,3 +151,5 @@ class TestConfig(Config):
         self.MAIL_SERVER = None
         self.SERVER_NAME = None
         self.PUBLIC_CACHE_SECONDS = 0
+        # Each test app has a SimpleCache of its own; a test that wants Redis sets CACHE_TYPE and the rest.
+        self.__dict__.update(public_cache_settings(None))

@@ -1,4 +1,5 @@
 """Unbound extension objects; create_app() binds them."""
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -21,3 +22,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# The public pages' shared bodies and data (portal/public/caching.py): Redis in production, so every
+# gunicorn worker and host shares one copy; an in-process SimpleCache in the embedded mode and in tests.
+cache = Cache()

@@ -230,3 +230,36 @@ def test_a_locality_name_is_shown_literally_and_never_run_on_any_map(app, browse
             assert evaluated not in html, f"the name was run as a template on {url}"
     assert HOSTILE_NAME in text_of(browser.get(f"/places/{hostile_ward.key}"))
     assert "Quarry" in officer.get(ASSESSMENT).get_data(as_text=True)
+
+
+# ---- one model shapes every public record and the OpenAPI schema --------------------------------
+
+def test_the_openapi_schema_is_the_public_concern_model_and_the_records_it_shapes(app, browser, private_data):
+    from portal.public.record import PublicConcern
+
+    doc = browser.get("/api/openapi.json").get_json()
+    schema = doc["paths"]["/api/concerns/{id}.json"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]) == set(PublicConcern.model_fields)
+    assert schema["additionalProperties"] is False
+    record = browser.get(f"/api/concerns/{private_data.id}.json").get_json()
+    assert set(record) == set(PublicConcern.model_fields)
+    feature = browser.get("/api/concerns.geojson?q=Ludlow").get_json()["features"][0]
+    assert set(feature["properties"]) | {"lat", "lon"} == set(PublicConcern.model_fields)
+
+
+def test_a_record_built_from_a_concern_with_private_data_everywhere_holds_none_of_it(app, private_data):
+    import json
+
+    from pydantic import ValidationError
+
+    from portal.public import open311, services
+    from portal.public.record import PublicConcern
+
+    for built in (services.public_record(private_data), open311.as_request(private_data)):
+        text = json.dumps(built)
+        assert MARK not in text and "3712345" not in text and "7187654" not in text, built
+    # The type itself has no room for a private field: a careless addition is refused, not published.
+    fields = services.public_concern(private_data).model_dump()
+    with pytest.raises(ValidationError):
+        PublicConcern(**fields, internal_notes=private_data.internal_notes)
+    assert not {"internal_notes", "street", "status_reason", "created_by_id", "pact_meeting"} & set(fields)

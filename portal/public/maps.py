@@ -5,6 +5,7 @@ from /api/map-points.json through static/js/public-map.js, so the page stays
 small however many concerns are published (see bench/bench_public_map.py).
 """
 import json
+import re
 
 import folium
 from flask import url_for
@@ -25,6 +26,20 @@ _INERT = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;", "$": "&#36;"
 def map_text(value):
     """``value`` made safe for any text a folium map shows (tooltips, popups, GeoJSON properties)."""
     return str(escape(str(value))).translate(_INERT)
+
+
+_INLINE_SCRIPT = re.compile(r"<script>")
+
+
+def with_csp_nonce(fragment):
+    """A folium part (its header sets two globals in an inline script) with this response's script nonce.
+
+    Only for folium's own output, whose texts map_text() has escaped (no "<script>" can come from data);
+    applied when the page is rendered, so a cached map never carries an old nonce.
+    """
+    from .. import csp_nonce
+
+    return Markup(_INLINE_SCRIPT.sub(f'<script nonce="{csp_nonce()}">', str(fragment)))
 
 
 def local_assets():

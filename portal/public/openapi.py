@@ -1,20 +1,11 @@
-"""The OpenAPI 3 description of the public open-data endpoints (served at /api/openapi.json)."""
+"""The OpenAPI 3.1 description of the public open-data endpoints (served at /api/openapi.json).
 
-PUBLIC_CONCERN = {
-    "type": "object",
-    "description": "A published concern, as residents see it. Points are the centre of the concern's locality.",
-    "properties": {
-        "id": {"type": "integer"}, "category": {"type": "string"}, "group": {"type": "string"},
-        "locality": {"type": "string"}, "locality_key": {"type": "string"}, "area": {"type": "string"},
-        "you_said": {"type": "string"}, "raised_on": {"type": "string", "format": "date"},
-        "residents": {"type": "integer", "description": "How many residents raised it"},
-        "priority": {"type": "boolean", "description": "An agreed PACT priority"},
-        "status": {"type": "string", "enum": ["raised", "in_hand", "responded"]},
-        "status_label": {"type": "string"},
-        "we_did": {"type": "string"}, "responded_on": {"type": "string", "format": "date", "nullable": True},
-        "lat": {"type": "number"}, "lon": {"type": "number"}, "demo": {"type": "boolean"},
-    },
-}
+3.1 because its schemas are JSON Schema, which is what pydantic writes for PublicConcern.
+"""
+from .record import public_concern_schema
+
+# From the model that shapes every public record (record.py), so the two cannot drift apart.
+PUBLIC_CONCERN = public_concern_schema()
 
 FILTERS = [
     {"name": "area", "in": "query", "schema": {"type": "string", "enum": ["north", "central", "south"]}},
@@ -41,7 +32,7 @@ def document(server):
            "description": "A locality key, like ludlow or north"}
     ident = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "Shropshire community safety: You said, we did", "version": "1",
                  "description": "Published concerns raised by residents and what the partnership did. "
                                 "Open data; no personal data, internal notes or exact locations.",
@@ -53,8 +44,8 @@ def document(server):
                 "Neighbourhood priorities", "In the police.uk neighbourhood priorities shape.",
                 {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {
                     "issue": {"type": "string"}, "issue-date": {"type": "string", "format": "date"},
-                    "action": {"type": "string", "nullable": True},
-                    "action-date": {"type": "string", "format": "date", "nullable": True}}}}}},
+                    "action": {"type": ["string", "null"]},
+                    "action-date": {"type": ["string", "null"], "format": "date"}}}}}},
                 [key], not_found=True),
             "/api/concerns.geojson": _get(
                 "Published concerns as GeoJSON", "A FeatureCollection of points at locality centres.",

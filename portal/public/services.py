@@ -6,7 +6,6 @@ Privacy rule, in one place: a published concern leaves the server as
 locality, never the stored point, street, notes or who logged it.
 """
 import json
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Optional
@@ -19,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from ..concerns.models import ACCEPTED, CLOSED, IN_PROGRESS, NEW, RESPONDED, Concern, PactMeeting
 from ..extensions import db
 from ..places.models import Locality, descendant_ids
+from .record import PublicConcern
 
 # Residents see three states, not the partnership's workflow.
 RAISED, IN_HAND, DONE = "raised", "in_hand", "responded"
@@ -79,31 +79,25 @@ def published_concern(concern_id):
         published_query().where(Concern.id == concern_id))).scalar_one_or_none()
 
 
-def public_record(concern):
-    """The only shape in which a concern leaves the server for the public."""
+def public_concern(concern):
+    """The PublicConcern of a published concern (record.py): public fields only, at the generalised point."""
     status = PUBLIC_STATUS[concern.status]
     lat, lon = public_point(concern.locality)
     area = concern.locality.area
     responded = status == DONE
-    return {
-        "id": concern.id,
-        "category": concern.category.name,
-        "group": concern.category.group,
-        "locality": concern.locality.name,
-        "locality_key": concern.locality.key,
-        "area": area.name if area else None,
-        "you_said": concern.you_said,
-        "raised_on": concern.raised_on.isoformat(),
-        "residents": concern.raised_count,
-        "priority": concern.is_priority,
-        "status": status,
-        "status_label": PUBLIC_STATUS_LABELS[status],
-        "we_did": concern.we_did if responded else "",
-        "responded_on": concern.responded_on.isoformat() if responded and concern.responded_on else None,
-        "lat": lat,
-        "lon": lon,
-        "demo": concern.is_demo,
-    }
+    return PublicConcern(
+        id=concern.id, category=concern.category.name, group=concern.category.group,
+        locality=concern.locality.name, locality_key=concern.locality.key, area=area.name if area else None,
+        you_said=concern.you_said, raised_on=concern.raised_on, residents=concern.raised_count,
+        priority=concern.is_priority, status=status, status_label=PUBLIC_STATUS_LABELS[status],
+        we_did=concern.we_did if responded else "",
+        responded_on=concern.responded_on if responded and concern.responded_on else None,
+        lat=lat, lon=lon, demo=concern.is_demo)
+
+
+def public_record(concern):
+    """The only shape in which a concern leaves the server for the public: a PublicConcern as JSON types."""
+    return public_concern(concern).model_dump(mode="json")
 
 
 def public_records(f: PublicFilters = None, limit=None, offset=0):
@@ -140,10 +134,12 @@ def map_points(f: PublicFilters = None):
 
 
 def data_version():
-    """Changes whenever what residents can see changes (publishing, a new We did)."""
+    """Changes whenever what residents can see changes (publishing, a new We did, a PACT meeting's next date)."""
     row = db.session.execute(select(func.count(Concern.id), func.max(Concern.updated_at))
                              .where(Concern.published.is_(True))).one()
-    return f"{row[0]}-{row[1].isoformat() if row[1] else 0}"
+    meetings = db.session.execute(select(func.max(PactMeeting.updated_at))).scalar()
+    return "-".join(str(part.isoformat() if hasattr(part, "isoformat") else part or 0)
+                    for part in (row[0], row[1], meetings))
 
 
 # ---- boundaries, simplified once per process -------------------------------------------------
@@ -199,22 +195,3 @@ def locality_page(locality):
         select(PactMeeting).where(PactMeeting.locality_id.in_(below), PactMeeting.next_meeting_on >= date.today())
         .order_by(PactMeeting.next_meeting_on)).scalars().first()
     return {"priorities": priorities, "next_meeting": next_meeting, "total": count_published(f)}
-
-
-class TimedCache:
-    """A small per-process cache: rendered public pages, keyed by filters and data version."""
-
-    def __init__(self, seconds=60, size=256):
-        self.seconds, self.size, self.items = seconds, size, {}
-
-    def get(self, key):
-        hit = self.items.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        return None
-
-    def put(self, key, value):
-        if len(self.items) >= self.size:
-            self.items.clear()
-        self.items[key] = (time.monotonic() + self.seconds, value)
-        return value

@@ -1,6 +1,9 @@
-"""Public pages and open data: no account needed, public fields only (see services.public_record)."""
+"""Public pages and open data: no account needed, public fields only (see services.public_record).
+
+Every view here is HTTP-cached for anonymous visitors, and what all visitors share is built once
+per data version (caching.py).
+"""
 import io
-import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from markupsafe import Markup
@@ -13,32 +16,12 @@ from ..extensions import db
 from ..forms import int_or_none, page_number
 from ..places.models import Locality, descendant_ids
 from ..places.services import areas
-from . import maps, open311, services
+from . import caching, maps, open311, services
+from .caching import http_cached
 from .forms import PublicFilterForm
 
 bp = Blueprint("public", __name__)
 PER_PAGE = 20
-
-
-def page_cache():
-    """What every visitor of a public page shares (the map's body and data), per app, so tests with other
-    databases never share it. Never a whole page: the header carries the signed-in user's name, menu and
-    sign-out form (with its CSRF token), so the layout is rendered for each request."""
-    return current_app.extensions.setdefault("public_page_cache", services.TimedCache(seconds=300))
-
-
-def data_version():
-    """The published data's version, looked up at most every PUBLIC_CACHE_SECONDS per process.
-
-    So a change reaches the public pages within that many seconds, and a busy map
-    page costs no database query at all in between.
-    """
-    ttl = current_app.config.get("PUBLIC_CACHE_SECONDS", 5)
-    state = current_app.extensions.setdefault("public_data_version", {"value": None, "checked": 0.0})
-    now = time.monotonic()
-    if state["value"] is None or now - state["checked"] >= ttl:
-        state["value"], state["checked"] = services.data_version(), now
-    return state["value"]
 
 
 def filter_form():
@@ -77,8 +60,21 @@ def public_args():
     return {k: v for k, v in request.args.items() if k in ("q", "area", "category", "date_from", "date_to", "status") and v}
 
 
+def shared_json(name, build, *key_parts):
+    """A JSON body everyone shares: ``build()`` gives the data, or None for a 404 (remembered as well)."""
+    def body():
+        data = build()
+        return "" if data is None else current_app.json.dumps(data)
+
+    text = caching.shared(name, body, *key_parts)
+    if not text:
+        abort(404)
+    return text
+
+
 @bp.route("/")
 @allow(PUBLIC)
+@http_cached
 def home():
     return render_template("public/home.html", form=filter_form(), areas=areas(),
                            total=services.count_published())
@@ -86,72 +82,87 @@ def home():
 
 @bp.route("/map")
 @allow(PUBLIC)
+@http_cached
 def map_page():
-    # The cache is looked up before anything else: a busy day's map costs no query at all.
-    key = ("map", tuple(sorted(public_args().items())), data_version())
-    shared = page_cache().get(key)
-    if shared is None:
+    # The shared part is looked up before anything else: a busy day's map costs no query at all.
+    def build():
         form = filter_form()
         f = filters_from(form)
         map_parts = maps.public_map(current_app.config)
-        shared = page_cache().put(key, {
+        return {
             "map_parts": map_parts,
             "body": Markup(render_template(
                 "public/_map_body.html", form=form, map_parts=map_parts,
                 points_url=url_for("public.map_points", **public_args()), total=services.count_published(f),
                 list_url=url_for("public.you_said_we_did", **public_args()))),
-        })
+        }
+
+    shared = caching.shared("map", build, sorted(public_args().items()))
     return render_template("public/map.html", map_parts=shared["map_parts"], body=shared["body"])
 
 
 @bp.route("/api/map-points.json")
 @allow(PUBLIC)
+@http_cached
 def map_points():
-    key = ("points", tuple(sorted(public_args().items())), data_version())  # before any query, as above
-    body = page_cache().get(key)
-    if body is None:
-        body = page_cache().put(key, current_app.json.dumps(
-            {"points": services.map_points(filters_from(filter_form()))}))
+    body = shared_json("map-points", lambda: {"points": services.map_points(filters_from(filter_form()))},
+                       sorted(public_args().items()))
     return Response(body, mimetype="application/json")
 
 
 @bp.route("/api/concerns/<int:concern_id>.json")
 @allow(PUBLIC)
+@http_cached
 def concern_json(concern_id):
-    concern = services.published_concern(concern_id)
-    if concern is None:
-        abort(404)
-    return jsonify(services.public_record(concern))
+    def build():
+        concern = services.published_concern(concern_id)
+        return services.public_record(concern) if concern is not None else None
+
+    return Response(shared_json("concern", build, concern_id), mimetype="application/json")
 
 
 @bp.route("/you-said-we-did")
 @allow(PUBLIC)
+@http_cached
 def you_said_we_did():
-    form = filter_form()
-    f = filters_from(form)
-    page = db.paginate(services.with_public_relations(services.published_query(f)), page=page_number(),
-                       per_page=PER_PAGE, error_out=False)
-    records = [services.public_record(c) for c in page.items]
-    args = public_args()
-    matches = services.find_localities(form.q.data) if form.q.data else []
-    return render_template("public/list.html", form=form, page=page, records=records, matches=matches,
-                           page_url=lambda n: url_for("public.you_said_we_did", page=n, **args),
-                           map_url=url_for("public.map_page", **args))
+    args, page_no = public_args(), page_number()
+
+    def build():
+        form = filter_form()
+        f = filters_from(form)
+        page = db.paginate(services.with_public_relations(services.published_query(f)), page=page_no,
+                           per_page=PER_PAGE, error_out=False)
+        records = [services.public_record(c) for c in page.items]
+        matches = services.find_localities(form.q.data) if form.q.data else []
+        return Markup(render_template(
+            "public/_list_body.html", form=form, page=page, records=records, matches=matches,
+            page_url=lambda n: url_for("public.you_said_we_did", page=n, **args),
+            map_url=url_for("public.map_page", **args)))
+
+    return render_template("public/list.html", body=caching.shared("list", build, sorted(args.items()), page_no))
 
 
 @bp.route("/places/<key>")
 @allow(PUBLIC)
+@http_cached
 def locality(key):
     loc = db.session.execute(select(Locality).where(Locality.key == key, Locality.active)).scalar_one_or_none()
     if loc is None:
         abort(404)
-    below = list(db.session.execute(descendant_ids(loc.id)).scalars())
-    f = services.PublicFilters(locality_ids=below)
-    page = db.paginate(services.with_public_relations(services.published_query(f)), page=page_number(),
-                       per_page=PER_PAGE, error_out=False)
-    return render_template("public/locality.html", locality=loc, info=services.locality_page(loc),
-                           records=[services.public_record(c) for c in page.items], page=page,
-                           page_url=lambda n: url_for("public.locality", key=key, page=n),
+    page_no = page_number()
+
+    def build():
+        below = list(db.session.execute(descendant_ids(loc.id)).scalars())
+        page = db.paginate(services.with_public_relations(services.published_query(
+            services.PublicFilters(locality_ids=below))), page=page_no, per_page=PER_PAGE, error_out=False)
+        info = services.locality_page(loc)
+        return {name: Markup(render_template(
+            f"public/_locality_{name}.html", locality=loc, info=info, page=page,
+            records=[services.public_record(c) for c in page.items],
+            page_url=lambda n: url_for("public.locality", key=key, page=n))) for name in ("records", "meeting")}
+
+    # The crime headlines are another feature's figures, outside our data version: drawn each time.
+    return render_template("public/locality.html", locality=loc, parts=caching.shared("locality", build, key, page_no),
                            headlines=headline_indicators(loc))
 
 
@@ -167,27 +178,33 @@ def headline_indicators(loc):
 
 @bp.route("/api/neighbourhoods/<key>/priorities.json")
 @allow(PUBLIC)
+@http_cached
 def neighbourhood_priorities(key):
     """The police.uk neighbourhood priorities shape: issue, issue-date, action, action-date."""
-    loc = db.session.execute(select(Locality).where(Locality.key == key)).scalar_one_or_none()
-    if loc is None:
-        abort(404)
-    below = list(db.session.execute(descendant_ids(loc.id)).scalars())
-    records = services.public_records(services.PublicFilters(locality_ids=below))
-    return jsonify([{"issue": r["you_said"], "issue-date": r["raised_on"],
-                     "action": r["we_did"] or None, "action-date": r["responded_on"]} for r in records])
+    def build():
+        loc = db.session.execute(select(Locality).where(Locality.key == key)).scalar_one_or_none()
+        if loc is None:
+            return None
+        below = list(db.session.execute(descendant_ids(loc.id)).scalars())
+        records = services.public_records(services.PublicFilters(locality_ids=below))
+        return [{"issue": r["you_said"], "issue-date": r["raised_on"],
+                 "action": r["we_did"] or None, "action-date": r["responded_on"]} for r in records]
+
+    return Response(shared_json("priorities", build, key), mimetype="application/json")
 
 
 @bp.route("/api/concerns.geojson")
 @allow(PUBLIC)
+@http_cached
 def concerns_geojson():
     refuse_bad_filters()
-    records = services.public_records(filters_from(filter_form()))
-    features = [{"type": "Feature", "id": r["id"],
-                 "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                 "properties": {k: v for k, v in r.items() if k not in ("lat", "lon")}} for r in records]
-    return Response(current_app.json.dumps({"type": "FeatureCollection", "features": features}),
-                    mimetype="application/geo+json")
+    def build():
+        records = services.public_records(filters_from(filter_form()))
+        return {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": r["id"], "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+             "properties": {k: v for k, v in r.items() if k not in ("lat", "lon")}} for r in records]}
+
+    return Response(shared_json("geojson", build, sorted(public_args().items())), mimetype="application/geo+json")
 
 
 CSV_FIELDS = ("id", "raised_on", "area", "locality", "category", "status_label", "you_said", "we_did",
@@ -196,18 +213,23 @@ CSV_FIELDS = ("id", "raised_on", "area", "locality", "category", "status_label",
 
 @bp.route("/api/concerns.csv")
 @allow(PUBLIC)
+@http_cached
 def concerns_csv():
     refuse_bad_filters()
-    buffer = io.StringIO()
-    writer = spreadsheets.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(services.public_records(filters_from(filter_form())))
-    return Response(buffer.getvalue(), mimetype="text/csv",
+    def build():
+        buffer = io.StringIO()
+        writer = spreadsheets.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(services.public_records(filters_from(filter_form())))
+        return buffer.getvalue()
+
+    return Response(caching.shared("csv", build, sorted(public_args().items())), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="you-said-we-did.csv"'})
 
 
 @bp.route("/api/openapi.json")
 @allow(PUBLIC)
+@http_cached
 def openapi():
     from .openapi import document
 
@@ -216,6 +238,7 @@ def openapi():
 
 @bp.route("/open-data")
 @allow(PUBLIC)
+@http_cached
 def open_data():
     from .openapi import document
 
@@ -233,23 +256,31 @@ def healthz():
 
 @bp.route("/open311/v2/services.json")
 @allow(PUBLIC)
+@http_cached
 def open311_services():
     return jsonify(open311.services())
 
 
+OPEN311_ARGS = ("service_code", "start_date", "end_date", "status")
+
+
 @bp.route("/open311/v2/requests.json")
 @allow(PUBLIC)
+@http_cached
 def open311_requests():
+    args = {k: v for k, v in request.args.items() if k in OPEN311_ARGS}
     try:
-        return jsonify(open311.requests(request.args))
-    except ValueError as error:
+        body = shared_json("open311-requests", lambda: open311.requests(args), sorted(args.items()))
+    except ValueError as error:  # raised while building, so never cached
         return jsonify([{"code": 400, "description": str(error)}]), 400
+    return Response(body, mimetype="application/json")
 
 
 @bp.route("/open311/v2/requests/<int:concern_id>.json")
 @allow(PUBLIC)
+@http_cached
 def open311_request(concern_id):
-    found = open311.request_by_id(concern_id)
-    if found is None:
+    found = caching.shared("open311-request", lambda: open311.request_by_id(concern_id) or False, concern_id)
+    if not found:
         return jsonify([{"code": 404, "description": f"no published request {concern_id}"}]), 404
     return jsonify([found])
