@@ -98,8 +98,9 @@ class ConcernForm(FlaskForm):
 
     source = RadioField("Where did it come from?", choices=[(k, v) for k, v in SOURCE_LABELS.items() if k != "pact"],
                         validators=[DataRequired("Choose where the concern came from")])
-    raised_on = GovukDateField("Date raised", format=["%Y-%m-%d", "%d/%m/%Y"], default=date.today, description=DATE_HINT,
-                          validators=[DataRequired("Enter the date raised"), DateWithin()])
+    raised_on = GovukDateField("Date raised", format=["%Y-%m-%d", "%d/%m/%Y"], default=date.today,
+                               description=DATE_HINT,
+                               validators=[DataRequired("Enter the date raised"), DateWithin()])
     category = SelectField("Category", coerce=str, validators=[DataRequired("Choose a category")])
     you_said = TextAreaField("What was said", validators=[DataRequired("Enter what the resident or partner said"),
                                                           Length(max=2000)],
@@ -138,7 +139,8 @@ class RegisterFilterForm(FlaskForm):
                          + list(STATUS_LABELS.items()))
     source = SelectField("Source", coerce=str, default="", choices=[("", "Any source")] + list(SOURCE_LABELS.items()))
     priority = BooleanField("PACT priorities only")
-    date_from = GovukDateField("From", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
+    date_from = GovukDateField("From", format=["%Y-%m-%d", "%d/%m/%Y"],
+                               validators=[Optional(), DateWithin(future=None)])
     date_to = GovukDateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
     sort = SelectField("Sort by", default="newest", choices=[("newest", "Newest first"), ("oldest", "Oldest first"),
                                            ("most_raised", "Most raised"), ("status", "Status")])
