@@ -128,14 +128,14 @@ def register_hooks(app):
 
 def private_responses_not_stored(response):
     """Internal data never lingers in a browser's or a proxy's cache: anything answered to a signed-in
-    person, or by a blueprint other than the public one, is sent with Cache-Control: no-store."""
+    person, or by a blueprint other than the public one, is sent with Cache-Control: private, no-store."""
     from flask import request
     from flask_login import current_user
 
     if request.endpoint == "static":
         return response
     if request.blueprint != "public" or current_user.is_authenticated:
-        response.headers["Cache-Control"] = "no-store"
+        response.headers["Cache-Control"] = "private, no-store"
         response.headers.pop("Expires", None)
     return response
 
