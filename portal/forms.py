@@ -5,8 +5,9 @@ import re
 from datetime import date, timedelta
 
 from flask import abort, request
-from wtforms import HiddenField, SelectMultipleField, widgets
-from wtforms.validators import ValidationError
+from wtforms import DateField, HiddenField, SelectMultipleField, widgets
+from wtforms.utils import unset_value
+from wtforms.validators import StopValidation, ValidationError
 
 from .errors import PortalError
 
@@ -93,8 +94,101 @@ class DateWithin:
             if field.data > LATEST:
                 raise ValidationError(f"{field.label.text} must be before {LATEST.year + 1}")
         elif field.data > date.today() + self.future:
-            raise ValidationError(f"{field.label.text} cannot be in the future" if not self.future else
+            raise ValidationError(f"{field.label.text} must be today or in the past" if not self.future else
                                   f"{field.label.text} must be within {self.future.days // 365} years from today")
+
+
+class GovukDateField(DateField):
+    """A date typed as the GOV.UK date input's Day, Month and Year boxes (``<name>-day``, ``<name>-month``,
+    ``<name>-year``); ``.data`` is a ``datetime.date``, as DateField's. When none of the parts is sent, the
+    field's single value (``<name>=05/12/2018`` in one of ``format``) is read exactly as DateField reads it,
+    so scripts and older clients keep working. A part that is missing or wrong stops validation with a
+    message naming it; ``error_parts`` are the boxes to highlight and ``error_id`` the one to link to."""
+
+    widget = widgets.TextInput()  # never type="date": the macro renders the parts
+    parts = ("day", "month", "year")
+    hint = "For example, 27 3 2026"
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.part_values, self.part_error, self.error_parts = {}, None, ()
+        if formdata is not None and any(f"{self.name}-{part}" in formdata for part in self.parts):
+            self.part_values = {part: (formdata.get(f"{self.name}-{part}") or "").strip() for part in self.parts}
+        super().process(formdata, data, extra_filters)
+
+    def process_formdata(self, valuelist):
+        if not self.part_values:
+            return super().process_formdata(valuelist)
+        self.raw_data = [" ".join(self.part_values.values()).strip()]  # what Optional() looks at
+        self.data = None
+        if not self.raw_data[0]:
+            return  # nothing typed: DataRequired or Optional decides
+        missing = [part for part in self.parts if not self.part_values[part]]
+        if missing:
+            return self._refuse(f"must include a {' and '.join(missing)}", missing)
+        numbers = {part: int(v) if v.isascii() and v.isdigit() and len(v) <= 4 else None
+                   for part, v in self.part_values.items()}
+        wrong = [part for part, number in numbers.items() if number is None]
+        if wrong:
+            return self._refuse("must be a real date", wrong)
+        if len(self.part_values["year"]) != 4:
+            return self._refuse("must include a year with 4 numbers, like 2026", ["year"])
+        try:
+            self.data = self._date(numbers)
+        except ValueError:
+            self._refuse("must be a real date", self.parts)
+
+    def _date(self, numbers):
+        return date(numbers["year"], numbers["month"], numbers["day"])
+
+    def _refuse(self, reason, parts):
+        self.part_error, self.error_parts = f"{self.label.text} {reason}", tuple(parts)
+
+    def pre_validate(self, form):
+        if self.part_error:
+            raise StopValidation(self.part_error)  # before DataRequired, which would replace the message
+
+    @property
+    def error_id(self):
+        """The id the error summary links to: the first box in error."""
+        return f"{self.id}-{(self.error_parts or self.parts)[0]}"
+
+    def part_value(self, part):
+        """What a box shows: what was typed, or the part of the date."""
+        if self.part_values:
+            return self.part_values[part]
+        return str(getattr(self.data, part)) if isinstance(self.data, date) else ""
+
+    def part_has_error(self, part):
+        return bool(self.errors) and (not self.error_parts or part in self.error_parts)
+
+
+class DateTextField(DateField):
+    """A date typed in one text box (27/3/2026 or 2026-03-27), never a native date picker. Only for the
+    residents' GET filters: their links, map data and shared cache keys carry the single name
+    (portal/public/views.py public_args), which the date input's three boxes would not reach."""
+
+    widget = widgets.TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("description", "For example, 27/3/2026")
+        super().__init__(label, validators, **kwargs)
+
+
+class GovukMonthField(GovukDateField):
+    """A month typed as Month and Year boxes (``<name>-month``, ``<name>-year``); ``.data`` is the first
+    day of that month. The single value is read in ``format`` (by default 2010-04, 2010-04-01 or 04/2010)."""
+
+    parts = ("month", "year")
+    hint = "For example, 3 2026"
+
+    def __init__(self, label=None, validators=None, format=("%Y-%m", "%Y-%m-%d", "%m/%Y"), **kwargs):
+        super().__init__(label, validators, format=list(format), **kwargs)
+
+    def _date(self, numbers):
+        return date(numbers["year"], numbers["month"], 1)
+
+    def part_value(self, part):
+        return super().part_value(part) if part != "day" else ""
 
 
 def finite(form, field):
@@ -117,7 +211,8 @@ def error_items(form):
         elif hasattr(field, "form") and field.type == "FormField":
             items.extend(error_items(field.form))
         else:
-            items.extend((field.id, m) for m in field.errors if isinstance(m, str))
+            target = getattr(field, "error_id", field.id)  # a date input links to its first box in error
+            items.extend((target, m) for m in field.errors if isinstance(m, str))
     return items
 
 

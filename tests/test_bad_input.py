@@ -158,7 +158,7 @@ def test_damaged_hidden_values_are_messages_not_errors(app, backend, as_role):
 @pytest.mark.parametrize("field, value, message", [
     ("held_on", "01/01/0001", "Date of the meeting must be on or after 1 January 2000"),
     ("held_on", "1999-12-31", "Date of the meeting must be on or after 1 January 2000"),
-    ("held_on", "31/12/9999", "Date of the meeting cannot be in the future"),
+    ("held_on", "31/12/9999", "Date of the meeting must be today or in the past"),
     ("next_meeting_on", "9999-12-31", "Date of the next meeting (optional) must be within 2 years from today"),
     ("concerns-0-lat", "nan", "Latitude (optional): enter a number"),
     ("concerns-0-lon", "inf", "Longitude (optional): enter a number"),

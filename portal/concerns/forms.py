@@ -2,13 +2,13 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, HiddenField, IntegerField,
+from wtforms import (BooleanField, FieldList, FloatField, Form, FormField, HiddenField, IntegerField,
                      RadioField, SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from datetime import timedelta
 
-from ..forms import CheckboxesField, DateWithin, finite, parse_id
+from ..forms import CheckboxesField, DateWithin, GovukDateField, finite, parse_id
 from .models import SOURCE_LABELS, STATUS_LABELS
 
 DATE_HINT = "For example, 14/03/2010"
@@ -72,8 +72,8 @@ def concern_rows_sent():
 
 class PactMeetingForm(FlaskForm):
     locality = SelectField("Neighbourhood or ward", coerce=str, validators=[DataRequired("Choose where the meeting was held")])
-    held_on = DateField("Date of the meeting", format=["%Y-%m-%d", "%d/%m/%Y"], description=DATE_HINT,
-                        validators=[DataRequired("Enter the date of the meeting, like 14/03/2010"), DateWithin()],
+    held_on = GovukDateField("Date of the meeting", format=["%Y-%m-%d", "%d/%m/%Y"], description=DATE_HINT,
+                        validators=[DataRequired("Enter the date of the meeting"), DateWithin()],
                         default=date.today)
     venue = StringField("Venue", validators=[Optional(), Length(max=200)])
     attendance = IntegerField("Residents attending", default=0,
@@ -81,7 +81,7 @@ class PactMeetingForm(FlaskForm):
     partners = CheckboxesField("Partners present", coerce=int)
     notes = TextAreaField("Meeting notes (internal, never public)", validators=[Optional(), Length(max=8000)],
                           render_kw={"rows": 3})
-    next_meeting_on = DateField("Date of the next meeting (optional)", format=["%Y-%m-%d", "%d/%m/%Y"],
+    next_meeting_on = GovukDateField("Date of the next meeting (optional)", format=["%Y-%m-%d", "%d/%m/%Y"],
                                 validators=[Optional(), DateWithin(future=timedelta(days=2 * 365))],
                                 description="Residents see it on their locality's page")
     next_meeting_venue = StringField("Venue of the next meeting", validators=[Optional(), Length(max=200)])
@@ -98,8 +98,9 @@ class ConcernForm(FlaskForm):
 
     source = RadioField("Where did it come from?", choices=[(k, v) for k, v in SOURCE_LABELS.items() if k != "pact"],
                         validators=[DataRequired("Choose where the concern came from")])
-    raised_on = DateField("Date raised", format=["%Y-%m-%d", "%d/%m/%Y"], default=date.today, description=DATE_HINT,
-                          validators=[DataRequired("Enter the date raised, like 14/03/2010"), DateWithin()])
+    raised_on = GovukDateField("Date raised", format=["%Y-%m-%d", "%d/%m/%Y"], default=date.today,
+                               description=DATE_HINT,
+                               validators=[DataRequired("Enter the date raised"), DateWithin()])
     category = SelectField("Category", coerce=str, validators=[DataRequired("Choose a category")])
     you_said = TextAreaField("What was said", validators=[DataRequired("Enter what the resident or partner said"),
                                                           Length(max=2000)],
@@ -118,7 +119,7 @@ class StatusForm(FlaskForm):
                            description="Needed for 'no further action'")
     we_did = TextAreaField("We did", validators=[Optional(), Length(max=2000)],
                            description="What was done, in plain words: residents read this")
-    responded_on = DateField("Date of the response", format=["%Y-%m-%d", "%d/%m/%Y"],
+    responded_on = GovukDateField("Date of the response", format=["%Y-%m-%d", "%d/%m/%Y"],
                              validators=[Optional(), DateWithin()])
 
 
@@ -138,8 +139,9 @@ class RegisterFilterForm(FlaskForm):
                          + list(STATUS_LABELS.items()))
     source = SelectField("Source", coerce=str, default="", choices=[("", "Any source")] + list(SOURCE_LABELS.items()))
     priority = BooleanField("PACT priorities only")
-    date_from = DateField("From", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
-    date_to = DateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
+    date_from = GovukDateField("From", format=["%Y-%m-%d", "%d/%m/%Y"],
+                               validators=[Optional(), DateWithin(future=None)])
+    date_to = GovukDateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
     sort = SelectField("Sort by", default="newest", choices=[("newest", "Newest first"), ("oldest", "Oldest first"),
                                            ("most_raised", "Most raised"), ("status", "Status")])
 
@@ -148,9 +150,9 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField("From", format=["%Y-%m-%d", "%d/%m/%Y"],
+    date_from = GovukDateField("From", format=["%Y-%m-%d", "%d/%m/%Y"],
                           validators=[DataRequired("Enter the start date"), DateWithin(future=None)])
-    date_to = DateField("To", format=["%Y-%m-%d", "%d/%m/%Y"],
+    date_to = GovukDateField("To", format=["%Y-%m-%d", "%d/%m/%Y"],
                         validators=[DataRequired("Enter the end date"), DateWithin(future=None)])
 
 

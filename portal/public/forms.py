@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from ..forms import DateWithin
+from ..forms import DateTextField, DateWithin
 
 
 class PublicFilterForm(FlaskForm):
@@ -15,5 +15,7 @@ class PublicFilterForm(FlaskForm):
                     description="For example, Ludlow or Bishops Castle")
     area = SelectField("Area", coerce=str, default="")
     category = SelectField("Concern", coerce=str, default="")
-    date_from = DateField("Raised from", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
-    date_to = DateField("Raised up to", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])
+    date_from = DateTextField("Raised from", format=["%Y-%m-%d", "%d/%m/%Y"],
+                              validators=[Optional(), DateWithin(future=None)])
+    date_to = DateTextField("Raised up to", format=["%Y-%m-%d", "%d/%m/%Y"],
+                            validators=[Optional(), DateWithin(future=None)])

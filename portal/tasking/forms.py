@@ -1,10 +1,10 @@
 from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, URL
 
-from ..forms import CheckboxesField, DateWithin, VersionField
+from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField
 from .models import DECISIONS, PRIORITIES, STAGE_LABELS, TASK_STATUS_LABELS
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -22,7 +22,7 @@ class TaskForm(FlaskForm):
     supporting = CheckboxesField("Supporting partners", coerce=int)
     owner = SelectField("Owner", coerce=str, default="", validators=[DataRequired("Choose who owns the task")],
                         description="A person in the lead partner's organisation")
-    due_on = DateField("Due date", format=DATE_FORMATS, validators=[DataRequired("Enter the due date, like 30/04/2010"),
+    due_on = GovukDateField("Due date", format=DATE_FORMATS, validators=[DataRequired("Enter the due date"),
                                                                     DateWithin(future=FIVE_YEARS)])
     priority = RadioField("Priority", choices=list(PRIORITIES), default="medium")
     concerns = HiddenField()
@@ -50,9 +50,9 @@ class ReviewForm(FlaskForm):
 
 class MeetingForm(FlaskForm):
     area = SelectField("Area", coerce=str, default="", validators=[DataRequired("Choose the area")])
-    held_on = DateField("Date of the meeting", format=DATE_FORMATS, default=date.today,
+    held_on = GovukDateField("Date of the meeting", format=DATE_FORMATS, default=date.today,
                         validators=[DataRequired("Enter the date of the meeting"), DateWithin()])
-    next_meeting_on = DateField("Date of the next meeting (optional)", format=DATE_FORMATS,
+    next_meeting_on = GovukDateField("Date of the next meeting (optional)", format=DATE_FORMATS,
                                 validators=[Optional(), DateWithin(future=timedelta(days=2 * 365))])
     attendees = CheckboxesField("Partners attending", coerce=int)
 
@@ -66,7 +66,7 @@ class DecisionForm(FlaskForm):
     title = StringField("Task title", validators=[Optional(), Length(max=200)])
     lead_organisation = SelectField("Lead partner", coerce=str, default="")
     owner = SelectField("Owner", coerce=str, default="")
-    due_on = DateField("Due date", format=DATE_FORMATS, validators=[Optional(), DateWithin(future=FIVE_YEARS)])
+    due_on = GovukDateField("Due date", format=DATE_FORMATS, validators=[Optional(), DateWithin(future=FIVE_YEARS)])
 
 
 class CorrectionForm(FlaskForm):
