@@ -23,7 +23,7 @@ def main():
     from portal.concerns.models import Concern, ConcernCategory
     from portal.extensions import db
     from portal.places.models import Locality, descendant_ids
-    from portal.tasking.services import build_agenda
+    from portal.tasking.agenda import build_agenda
 
     rng = random.Random(4)
     with app.app_context():

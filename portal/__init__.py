@@ -29,7 +29,18 @@ def create_app(config=None):
     register_commands(app)
     register_hooks(app)
     register_error_handlers(app)
+    connect_signals(app)
     return app
+
+
+def connect_signals(app):
+    """Every signal receiver, in one place: a lower feature sends, a higher one answers or reacts.
+    (blinker keeps one connection per receiver, so building several apps connects each once.)"""
+    from .concerns import signals as concern_signals
+    from .tasking import policy as tasking_policy
+
+    # A partner sees a concern (and its notes) through a task of their organisation.
+    concern_signals.partner_visibility.connect(tasking_policy.partner_sees_concern)
 
 
 def register_extensions(app):

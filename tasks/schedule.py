@@ -1,4 +1,5 @@
-"""The beat schedule: one table, one entry per periodic job (added as features need them)."""
+"""The beat schedule: one table, one entry per periodic job (added as features need them).
+The task names are stable ("notifications.overdue_reminders" runs portal.tasking.reminders)."""
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {

@@ -13,7 +13,7 @@ from portal.concerns.models import Concern, ConcernCategory, ConcernEvent
 from portal.extensions import db
 from portal.people.models import User
 from portal.places.models import Locality
-from portal.tasking import services as tasking
+from portal.tasking import meetings as tasking_meetings, tasks as tasking
 from portal.tasking.models import Task, task_concerns
 
 from .conftest import Browser, DEMO_EMAILS, text_of
@@ -100,7 +100,7 @@ def south(app):
                       you_said="Graffiti on Ludlow market hall", internal_notes="Witness: Mrs Ludlow, flat 2")
     db.session.add(concern)
     db.session.commit()
-    meeting = tasking.open_meeting(by=admin, area_id=_one(Locality, key="south").id, held_on=date.today())
+    meeting = tasking_meetings.open_meeting(by=admin, area_id=_one(Locality, key="south").id, held_on=date.today())
     task = tasking.create_task(by=admin, title="Ludlow market hall", problem="Graffiti",
                                locality_id=concern.locality_id, lead_organisation_id=partner.organisation_id,
                                owner_id=partner.id, due_on=date.today() + timedelta(days=14))

@@ -17,7 +17,7 @@ from portal.concerns.models import Concern, ConcernCategory
 from portal.extensions import db
 from portal.people.models import User
 from portal.places.models import Locality
-from portal.tasking import services as tasking
+from portal.tasking import tasks as tasking
 
 from .conftest import DEMO_EMAILS, Browser, text_of
 

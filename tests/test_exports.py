@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.people.models import User
 from portal.places.models import Locality
 from portal.spreadsheets import neutralise
-from portal.tasking import services as tasking
+from portal.tasking import tasks as tasking
 
 from .conftest import DEMO_EMAILS
 

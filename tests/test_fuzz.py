@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.partners.models import Organisation
 from portal.places.models import Locality
 from portal.people.models import User
-from portal.tasking import services
+from portal.tasking import tasks as services
 
 from .conftest import Browser, DEMO_EMAILS
 

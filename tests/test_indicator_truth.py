@@ -274,7 +274,7 @@ def log(days_ago, *, answered_after=None, where="wem"):
         concerns.change_status(concern, "responded", by=officer, we_did="Speed checks every week",
                                responded_on=raised + timedelta(days=answered_after))
         concerns.publish(concern, by=officer)
-        db.session.commit()
+    db.session.commit()
     return concern
 
 
@@ -295,7 +295,7 @@ def test_concerns_not_yet_28_days_old_are_not_counted_as_failures(app):
 
 
 def test_tasks_not_yet_due_are_not_counted_as_late(app):
-    from portal.tasking import services as tasking
+    from portal.tasking import tasks as tasking
 
     officer, partner = user("officer"), user("partner")
 

@@ -160,7 +160,7 @@ def test_the_strategic_assessment_computes_the_change_by_crime_type(app, as_role
 
 
 def test_crime_rises_reach_the_tasking_agenda_and_rates_the_locality_page(app, browser):
-    from portal.tasking.services import build_agenda
+    from portal.tasking.agenda import build_agenda
 
     north = db.session.execute(select(Locality).filter_by(key="north")).scalar_one()
     rises = [s for kind, s, _, _ in build_agenda(north, date(2018, 12, 5)) if kind == "crime_rise"]

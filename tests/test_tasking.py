@@ -13,7 +13,7 @@ from portal.notifications.models import OutboxMessage
 from portal.partners.models import Organisation
 from portal.people.models import User
 from portal.places.models import Locality
-from portal.tasking import services
+from portal.tasking import tasks as services
 from portal.tasking.models import Task, TaskingMeeting, TaskUpdate
 
 from .conftest import DEMO_EMAILS, Browser, text_of
@@ -168,6 +168,7 @@ def test_bad_task_updates_are_refused_and_change_nothing(app, as_role, case):
     partner = as_role("partner")
     if case in ("response without analysis", "complete without we did"):
         services.update_task(task, by=user("partner"), version=task.version_id, stage="analysis", text="Looked")
+        db.session.commit()
     db.session.refresh(task)
     base = {"version": str(task.version_id), "stage": task.stage, "status": task.status}
     data, message = {
@@ -238,7 +239,7 @@ def test_the_workspace_lists_overdue_tasks_first(app, as_role):
 
 
 def test_reminders_and_digests_are_sent_once_however_often_they_run(app):
-    from portal.notifications.services import overdue_reminders, weekly_digest
+    from portal.tasking.reminders import overdue_reminders, weekly_digest
 
     task = new_task(due=date.today() - timedelta(days=2))
     assert overdue_reminders() == 1
@@ -249,7 +250,7 @@ def test_reminders_and_digests_are_sent_once_however_often_they_run(app):
 
 
 def test_agenda_lists_priorities_repeats_and_due_tasks(app):
-    from portal.tasking.services import build_agenda
+    from portal.tasking.agenda import build_agenda
 
     new_concern(said="Speeding on the Shrewsbury road", name="VEHICLE RELATED - SPEEDING TRAFFIC", is_priority=True)
     new_concern(said="Dog fouling by the school", name="ENVIRONMENTAL - DOG FOULING", raised_count=4)

@@ -30,7 +30,7 @@ def test_overdue_reminders_through_the_worker_are_sent_once_a_day(worker_app):
     from portal.notifications.models import OutboxMessage
     from portal.people.models import User
     from portal.places.models import Locality
-    from portal.tasking.services import create_task
+    from portal.tasking.tasks import create_task
 
     officer = db.session.execute(select(User).filter_by(role="officer")).scalars().first()
     partner = db.session.execute(select(User).filter_by(role="partner")).scalars().first()

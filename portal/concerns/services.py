@@ -1,7 +1,7 @@
 """Concerns: recording them (PACT meetings, other sources), their lifecycle, the register, Table 1.
 
-Lifecycle helpers flush; the functions that record a whole form commit once,
-or roll back and change nothing.
+Every function here changes the session and flushes; the caller (a view, a CLI command, a task)
+commits once, and rolls back on a refusal, so nothing is half-saved. Who may do what is in policy.py.
 """
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +17,7 @@ from ..partners.models import Organisation
 from ..places.models import Locality, descendant_ids
 from .models import (NEW, NO_FURTHER_ACTION, OPEN_STATUSES, RESPONDED, SOURCE_LABELS, SOURCES, STATUS_LABELS,
                      STATUSES, TRANSITIONS, Concern, ConcernCategory, ConcernEvent, PactMeeting)
-from .policy import can_change, may_log_in  # noqa: F401  (views and other features ask them here)
+from .policy import can_change, may_log_in
 
 
 def record_event(concern, kind, *, by, from_status=None, to_status=None, detail=""):
@@ -154,7 +154,8 @@ def _save_concern(item: ConcernInput, *, by, source, raised_on, meeting=None):
 
 def record_pact_meeting(*, by, locality_id, held_on, venue, attendance, partner_ids, notes, items,
                         next_meeting_on=None, next_meeting_venue=""):
-    """Save a PACT meeting and the concerns raised at it, all or nothing. Commits.
+    """Save a PACT meeting and the concerns raised at it. Flushes; the caller commits (or rolls back: all
+    or nothing).
 
     ``items`` are ConcernInput; at most three may be the meeting's agreed priorities.
     """
@@ -174,48 +175,22 @@ def record_pact_meeting(*, by, locality_id, held_on, venue, attendance, partner_
                           next_meeting_venue=(next_meeting_venue or "").strip(), created_by_id=by.id)
     meeting.partners = db.session.execute(select(Organisation).where(Organisation.id.in_(partner_ids))).scalars().all()
     db.session.add(meeting)
-    try:
-        for item in items:
-            _save_concern(item, by=by, source="pact", raised_on=held_on, meeting=meeting)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    for item in items:
+        _save_concern(item, by=by, source="pact", raised_on=held_on, meeting=meeting)
+    db.session.flush()
     return meeting
 
 
 def log_concern(item: ConcernInput, *, by, source, raised_on):
-    """A concern from a partner referral, a resident contact or the survey. Commits."""
+    """A concern from a partner referral, a resident contact or the survey. Flushes; the caller commits."""
     if source not in SOURCES or source == "pact":
         raise PortalError("Choose where the concern came from", field="source")
     _check_locality(by, item.locality_id, "locality")
     if raised_on > date.today():
         raise PortalError("The date raised cannot be in the future", field="raised_on")
-    try:
-        concern = _save_concern(item, by=by, source=source, raised_on=raised_on)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    concern = _save_concern(item, by=by, source=source, raised_on=raised_on)
+    db.session.flush()
     return concern
-
-
-# ---- who sees what ------------------------------------------------------------------------------
-
-# Features that let partners see a concern (e.g. tasks linking it) register a function
-# (user, concern) -> bool here, so this module need not know about them.
-PARTNER_VISIBILITY = []
-
-
-def can_view(user, concern):
-    if user.is_admin or user.is_analyst or user.is_officer:
-        return True
-    return user.is_partner and any(check(user, concern) for check in PARTNER_VISIBILITY)
-
-
-def can_see_internal_notes(user, concern):
-    """Internal notes: staff of the partnership's core (officers, admins, analysts); partners only on their tasks."""
-    return can_view(user, concern)
 
 
 # ---- the register -------------------------------------------------------------------------------

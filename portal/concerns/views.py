@@ -10,13 +10,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
-from ..errors import ImportRejected, PortalError
+from ..errors import ConflictError, ImportRejected
 from ..extensions import db
-from ..forms import int_or_none as _int, page_number, render_form, show_error
+from ..forms import form_page, int_or_none as _int, page_number, render_form
 from ..partners.services import all_organisations
 from ..places import services as places
 from ..places.models import Locality
-from . import services, survey
+from . import policy, services, survey
 from .forms import (MAX_CONCERN_ROWS, TOO_MANY_ROWS, CategoryForm, ConcernForm, PactMeetingForm, PeriodForm,
                     PublishForm, RegisterFilterForm, StatusForm, SurveyUploadForm, concern_rows_sent, repeat_of)
 from .models import GROUPS, OPEN_STATUSES, STATUS_LABELS, TRANSITIONS, Concern, ConcernCategory, PactMeeting
@@ -173,21 +173,18 @@ def new_meeting():
         _concern_rows(form)
         return render_template("concerns/meeting_form.html", form=form), status
     _concern_rows(form)
-    if form.validate_on_submit():
+    if form_page("concerns/meeting_form.html", form).validate_on_submit():
         items = _items(form)
         if not _ask_about_repeats(form, items):
-            try:
-                meeting = services.record_pact_meeting(
-                    by=current_user, locality_id=int(form.locality.data), held_on=form.held_on.data,
-                    venue=form.venue.data or "", attendance=form.attendance.data or 0,
-                    partner_ids=form.partners.data or [], notes=form.notes.data or "", items=items,
-                    next_meeting_on=form.next_meeting_on.data, next_meeting_venue=form.next_meeting_venue.data)
-            except PortalError as error:
-                show_error(form, error)
-            else:
-                flash(f"Saved the PACT meeting in {meeting.locality.name} with "
-                      f"{len(items)} concern{'s' if len(items) != 1 else ''}.", "success")
-                return redirect(url_for("concerns.meeting", meeting_id=meeting.id))
+            meeting = services.record_pact_meeting(
+                by=current_user, locality_id=int(form.locality.data), held_on=form.held_on.data,
+                venue=form.venue.data or "", attendance=form.attendance.data or 0,
+                partner_ids=form.partners.data or [], notes=form.notes.data or "", items=items,
+                next_meeting_on=form.next_meeting_on.data, next_meeting_venue=form.next_meeting_venue.data)
+            db.session.commit()
+            flash(f"Saved the PACT meeting in {meeting.locality.name} with "
+                  f"{len(items)} concern{'s' if len(items) != 1 else ''}.", "success")
+            return redirect(url_for("concerns.meeting", meeting_id=meeting.id))
     status = 400 if request.method == "POST" else 200
     return render_template("concerns/meeting_form.html", form=form), status
 
@@ -207,7 +204,7 @@ def new_concern():
     form = ConcernForm()
     form.category.choices = category_choices()
     form.locality.choices = locality_choices()
-    if form.validate_on_submit():
+    if form_page("concerns/concern_form.html", form).validate_on_submit():
         item = services.ConcernInput(
             category_id=int(form.category.data), you_said=form.you_said.data, locality_id=int(form.locality.data),
             internal_notes=form.internal_notes.data or "", street=form.street.data or "",
@@ -218,20 +215,17 @@ def new_concern():
         if original is not None and _offer_link(form.repeat, original):
             pass  # the form is shown again with the question
         else:
-            try:
-                concern = services.log_concern(item, by=current_user, source=form.source.data,
-                                               raised_on=form.raised_on.data)
-            except PortalError as error:
-                show_error(form, error)
-            else:
-                flash("Saved the concern." if concern.id and not item.repeat_of_id
-                      else "Added to the open concern.", "success")
-                return redirect(url_for("concerns.show", concern_id=concern.id))
+            concern = services.log_concern(item, by=current_user, source=form.source.data,
+                                           raised_on=form.raised_on.data)
+            db.session.commit()
+            flash("Saved the concern." if concern.id and not item.repeat_of_id
+                  else "Added to the open concern.", "success")
+            return redirect(url_for("concerns.show", concern_id=concern.id))
     return render_form("concerns/concern_form.html", form)
 
 
 def _viewable(concern_id):
-    return get_allowed(Concern, concern_id, services.can_view)
+    return get_allowed(Concern, concern_id, policy.can_view)
 
 
 def _status_form(concern, form=None):
@@ -247,8 +241,8 @@ def show(concern_id):
     concern = _viewable(concern_id)
     return render_template("concerns/show.html", concern=concern, status_form=_status_form(concern),
                            publish_form=PublishForm(version=concern.version_id),
-                           can_change=services.can_change(current_user, concern),
-                           show_notes=services.can_see_internal_notes(current_user, concern))
+                           can_change=policy.can_change(current_user, concern),
+                           show_notes=policy.can_see_internal_notes(current_user, concern))
 
 
 SAVED_MEANWHILE = ("Someone else saved this concern at the same moment, so your change was not saved. "
@@ -263,58 +257,45 @@ def _stale(concern, form):
     return False
 
 
+def _saved(save):
+    """Run a change and commit it; a concurrent save (StaleDataError) is refused as a conflict."""
+    try:
+        save()
+        db.session.commit()
+    except StaleDataError as error:
+        raise ConflictError(SAVED_MEANWHILE) from error
+
+
 @bp.route("/<int:concern_id>/status", methods=["POST"])
 @allow(OFFICER, ADMIN)
 def change_status(concern_id):
     concern = _viewable(concern_id)
-    require(services.can_change(current_user, concern))
+    require(policy.can_change(current_user, concern))
     form = _status_form(concern, StatusForm())
-    status = 400
-    if form.validate_on_submit() and not _stale(concern, form):
-        try:
-            services.change_status(concern, form.status.data, by=current_user, reason=form.reason.data or "",
-                                   we_did=form.we_did.data, responded_on=form.responded_on.data)
-            db.session.commit()
-        except StaleDataError:  # saved by someone else between our read and our write
-            db.session.rollback()
-            form.form_errors.append(SAVED_MEANWHILE)
-            status = 409
-        except PortalError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash(f"The concern is now '{concern.status_label}'.", "success")
-            return redirect(url_for("concerns.show", concern_id=concern.id))
-    concern = db.session.get(Concern, concern_id)
-    return render_template("concerns/show.html", concern=concern, status_form=form,
-                           publish_form=PublishForm(version=concern.version_id), can_change=True,
-                           show_notes=True), status
+    publish_form = PublishForm(version=concern.version_id)
+    page = dict(concern=concern, status_form=form, publish_form=publish_form, can_change=True, show_notes=True)
+    if form_page("concerns/show.html", form, **page).validate_on_submit() and not _stale(concern, form):
+        _saved(lambda: services.change_status(concern, form.status.data, by=current_user,
+                                              reason=form.reason.data or "", we_did=form.we_did.data,
+                                              responded_on=form.responded_on.data))
+        flash(f"The concern is now '{concern.status_label}'.", "success")
+        return redirect(url_for("concerns.show", concern_id=concern.id))
+    return render_template("concerns/show.html", **page), 400
 
 
 @bp.route("/<int:concern_id>/publish", methods=["POST"])
 @allow(OFFICER, ADMIN)
 def publish(concern_id):
     concern = _viewable(concern_id)
-    require(services.can_change(current_user, concern))
+    require(policy.can_change(current_user, concern))
     form = PublishForm()
-    status = 400
-    if form.validate_on_submit() and not _stale(concern, form):
-        try:
-            services.publish(concern, by=current_user)
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            form.form_errors.append(SAVED_MEANWHILE)
-            status = 409
-        except PortalError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            flash("Published: residents can now see this 'You said, we did'.", "success")
-            return redirect(url_for("concerns.show", concern_id=concern.id))
-    return render_template("concerns/show.html", concern=db.session.get(Concern, concern_id),
-                           status_form=_status_form(concern), publish_form=form, can_change=True,
-                           show_notes=True), status
+    page = dict(concern=concern, status_form=_status_form(concern), publish_form=form, can_change=True,
+                show_notes=True)
+    if form_page("concerns/show.html", form, **page).validate_on_submit() and not _stale(concern, form):
+        _saved(lambda: services.publish(concern, by=current_user))
+        flash("Published: residents can now see this 'You said, we did'.", "success")
+        return redirect(url_for("concerns.show", concern_id=concern.id))
+    return render_template("concerns/show.html", **page), 400
 
 
 # ---- Table 1 and the Community Survey (Table 2) ------------------------------------------------

@@ -83,5 +83,13 @@ class User(UserMixin, db.Model):
     def area_ids(self):
         return {a.id for a in self.areas}
 
+    def covers(self, area):
+        """True for an admin, or an officer one of whose areas this is (an area, or its id; None covers
+        nothing but for an admin): the "admin or one of my areas" rule every feature asks."""
+        if self.is_admin:
+            return True
+        area_id = getattr(area, "id", area)
+        return self.is_officer and area_id is not None and area_id in self.area_ids
+
     def __repr__(self):
         return f"<User {self.email} {self.role}>"

@@ -1,13 +1,17 @@
 """Who may see and change tasks and tasking meetings. Views use these to refuse a record by id
 (403); the services check them again before changing anything, so no entry point skips them."""
+from sqlalchemy import exists, or_, select
+
 from ..concerns.policy import can_change as can_change_concern
+from ..extensions import db
+from .models import Task, task_concerns, task_supporting_organisations
 
 
 def can_view(user, task):
     if user.is_admin or user.is_analyst:
         return True
     if user.is_officer:
-        return task.area_id in user.area_ids
+        return user.covers(task.area_id)
     return user.organisation_id is not None and user.organisation_id in task.organisation_ids
 
 
@@ -17,17 +21,23 @@ def can_update(user, task):
 
 
 def can_review(user, task):
-    return user.is_admin or (user.is_officer and task.area_id in user.area_ids)
+    """Officers of the task's area (and admins) review, close and escalate it."""
+    return user.covers(task.area_id)
 
 
 def can_chair(user, area_id):
     """Officers of the area (and admins) open, decide, close and correct its tasking meetings."""
-    return user.is_admin or (user.is_officer and area_id in user.area_ids)
+    return user.covers(area_id)
+
+
+def can_raise_in(user, area):
+    """Officers raise tasks in their own areas; admins anywhere."""
+    return user.covers(area)
 
 
 def can_view_meeting(user, meeting):
     """A meeting's record (and its CSV): its area's officers, admins and analysts."""
-    return user.is_admin or user.is_analyst or (user.is_officer and meeting.area_id in user.area_ids)
+    return user.is_analyst or user.covers(meeting.area_id)
 
 
 def can_link_concern(user, area_id, concern):
@@ -35,3 +45,30 @@ def can_link_concern(user, area_id, concern):
     (linking accepts the concern, shows its notes to the task's partners and later publishes it)."""
     area = concern.locality.area
     return area is not None and area.id == area_id and can_change_concern(user, concern)
+
+
+def visible_tasks(user):
+    """Tasks a user may see, as a select: all for admins and analysts, their areas' for officers, their
+    organisation's (lead or supporting) for partners."""
+    query = select(Task)
+    if user.is_admin or user.is_analyst:
+        return query
+    if user.is_officer:
+        return query.where(Task.area_id.in_(user.area_ids or {-1}))
+    org = user.organisation_id or -1
+    supporting = select(task_supporting_organisations.c.task_id).where(
+        task_supporting_organisations.c.organisation_id == org)
+    return query.where(or_(Task.lead_organisation_id == org, Task.id.in_(supporting)))
+
+
+def partner_sees_concern(sender, *, concern):
+    """Receiver of concerns.signals.partner_visibility (connected in create_app): a partner sees a concern
+    (and its notes) only through a task of their organisation. ``sender`` is the user."""
+    if sender.organisation_id is None:
+        return False
+    org = sender.organisation_id
+    linked = select(task_concerns.c.task_id).where(task_concerns.c.concern_id == concern.id)
+    return db.session.execute(select(exists().where(Task.id.in_(linked), or_(
+        Task.lead_organisation_id == org,
+        Task.id.in_(select(task_supporting_organisations.c.task_id).where(
+            task_supporting_organisations.c.organisation_id == org)))))).scalar()

@@ -8,13 +8,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_allowed, require
+from ..concerns.models import Concern
 from ..errors import ConflictError, PortalError
 from ..extensions import db
-from ..forms import int_or_none as _int, parse_id, render_form, show_error
+from ..forms import form_page, int_or_none as _int, parse_id, render_form
 from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
-from . import policy, services
+from . import meetings as meeting_services, policy, tasks as task_services
 from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskForm, TaskUpdateForm
 from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
 
@@ -40,7 +41,7 @@ def organisation_choices(blank):
 def my_tasks():
     heading = ("My organisation's tasks" if current_user.is_partner else
                "My areas' tasks" if current_user.is_officer else "All tasks")
-    return render_template("tasking/my_tasks.html", groups=services.grouped_for(current_user), heading=heading,
+    return render_template("tasking/my_tasks.html", groups=task_services.grouped_for(current_user), heading=heading,
                            today=date.today())
 
 
@@ -57,40 +58,59 @@ def new_task():
                                   .split(",")) if i is not None]
     form.concerns.data = ",".join(map(str, concern_ids))  # the page links only ids it could read
     if request.method == "GET" and concern_ids:
-        first = db.session.get(services.Concern, concern_ids[0])
+        first = db.session.get(Concern, concern_ids[0])
         if first is not None:
             form.locality.data = str(first.locality_id)
             form.problem.data = f"Residents said: “{first.you_said}”"
-    if form.validate_on_submit():
-        try:
-            task = services.create_task(
-                by=current_user, title=form.title.data, problem=form.problem.data,
-                locality_id=_int(form.locality.data), lead_organisation_id=_int(form.lead_organisation.data),
-                supporting_ids=form.supporting.data or [], owner_id=_int(form.owner.data), due_on=form.due_on.data,
-                priority=form.priority.data, concern_ids=concern_ids)
-            db.session.commit()
-        except PortalError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash(f"Task raised and assigned to {task.owner.display_name}.", "success")
-            return redirect(url_for("tasking.task", task_id=task.id))
+    if form_page("tasking/task_form.html", form).validate_on_submit():
+        task = task_services.create_task(
+            by=current_user, title=form.title.data, problem=form.problem.data,
+            locality_id=_int(form.locality.data), lead_organisation_id=_int(form.lead_organisation.data),
+            supporting_ids=form.supporting.data or [], owner_id=_int(form.owner.data), due_on=form.due_on.data,
+            priority=form.priority.data, concern_ids=concern_ids)
+        db.session.commit()
+        flash(f"Task raised and assigned to {task.owner.display_name}.", "success")
+        return redirect(url_for("tasking.task", task_id=task.id))
     return render_form("tasking/task_form.html", form)
 
 
 def _visible(task_id):
-    return get_allowed(Task, task_id, services.can_view)
+    return get_allowed(Task, task_id, policy.can_view)
+
+
+def _task_page_context(task, update_form=None, review_form=None):
+    return dict(task=task, form=update_form or TaskUpdateForm(
+                    version=task.version_id, stage=task.stage, status=task.status, victim=task.victim,
+                    offender=task.offender, location=task.location, assessment=task.assessment, we_did=task.we_did),
+                review_form=review_form or ReviewForm(version=task.version_id),
+                can_update=policy.can_update(current_user, task), can_review=policy.can_review(current_user, task),
+                describe=task_services.describe, today=date.today())
 
 
 def _task_page(task, update_form=None, review_form=None, status=200):
-    update_form = update_form or TaskUpdateForm(version=task.version_id, stage=task.stage, status=task.status,
-                                                victim=task.victim, offender=task.offender, location=task.location,
-                                                assessment=task.assessment, we_did=task.we_did)
-    return render_template("tasking/task.html", task=task, form=update_form,
-                           review_form=review_form or ReviewForm(version=task.version_id),
-                           can_update=services.can_update(current_user, task),
-                           can_review=services.can_review(current_user, task),
-                           describe=services.describe, today=date.today()), status
+    return render_template("tasking/task.html", **_task_page_context(task, update_form, review_form)), status
+
+
+def _declare_task_page(task, form):
+    """The task's page is where a refused update is shown again; after a conflict the form keeps what was
+    typed but carries the latest version, so the user can apply it again."""
+    context = _task_page_context(task, update_form=form)
+    del context["form"]
+
+    def latest_version(error):
+        if isinstance(error, ConflictError):
+            form.version.data = context["review_form"].version.data = db.session.get(Task, task.id).version_id
+
+    return form_page("tasking/task.html", form, **context, on_refused=latest_version)
+
+
+def _saved(save):
+    """Run a save and commit it; a concurrent save (StaleDataError) is refused as a conflict."""
+    try:
+        save()
+        db.session.commit()
+    except StaleDataError as error:
+        raise ConflictError(SAVED_MEANWHILE) from error
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -103,38 +123,31 @@ def task(task_id):
 @allow(PARTNER, OFFICER, ADMIN)
 def update(task_id):
     task = _visible(task_id)
-    require(services.can_update(current_user, task))
+    require(policy.can_update(current_user, task))
     form = TaskUpdateForm()
-    if form.validate_on_submit():
-        try:
-            services.update_task(
-                task, by=current_user, version=form.version.data or 0, text=form.text.data or "",
-                link=form.link.data or "", stage=form.stage.data, status=form.status.data,
-                blocked_reason=form.blocked_reason.data or "", victim=form.victim.data, offender=form.offender.data,
-                location=form.location.data, assessment=form.assessment.data, we_did=form.we_did.data)
-        except (ConflictError, StaleDataError) as error:
-            db.session.rollback()
-            form.form_errors.append(getattr(error, "message", SAVED_MEANWHILE))
-            # Keep what they typed, but show the latest version so they can reapply it.
-            form.version.data = db.session.get(Task, task_id).version_id
-        except PortalError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash("Update saved.", "success")
-            return redirect(url_for("tasking.task", task_id=task_id))
-    return _task_page(db.session.get(Task, task_id), update_form=form, status=409 if form.form_errors else 400)
+    if _declare_task_page(task, form).validate_on_submit():
+        _saved(lambda: task_services.update_task(
+            task, by=current_user, version=form.version.data or 0, text=form.text.data or "",
+            link=form.link.data or "", stage=form.stage.data, status=form.status.data,
+            blocked_reason=form.blocked_reason.data or "", victim=form.victim.data, offender=form.offender.data,
+            location=form.location.data, assessment=form.assessment.data, we_did=form.we_did.data))
+        flash("Update saved.", "success")
+        return redirect(url_for("tasking.task", task_id=task_id))
+    return _task_page(task, update_form=form, status=400)
 
 
 @bp.route("/tasks/<int:task_id>/review", methods=["POST"])
 @allow(OFFICER, ADMIN)
 def review(task_id):
     task = _visible(task_id)
-    require(services.can_review(current_user, task))
+    require(policy.can_review(current_user, task))
     form = ReviewForm()
+    # The review form is the page's second form (the error handler re-renders a page's main ``form``),
+    # so this view shows its refusal itself, after rolling the unit of work back.
     if form.validate_on_submit():
         try:
-            services.review_and_publish(task, by=current_user, version=form.version.data or 0)
+            task_services.review_and_publish(task, by=current_user, version=form.version.data or 0)
+            db.session.commit()
         except StaleDataError:
             db.session.rollback()
             form.form_errors.append(SAVED_MEANWHILE)
@@ -164,19 +177,15 @@ def meetings():
 def new_meeting():
     form = MeetingForm()
     form.area.choices = [("", "Choose the area")] + [
-        (str(a.id), a.name) for a in places.areas() if current_user.is_admin or a.id in current_user.area_ids]
+        (str(a.id), a.name) for a in places.areas() if current_user.covers(a)]
     form.attendees.choices = [(o.id, o.name) for o in all_organisations(active_only=True)]
-    if form.validate_on_submit():
-        try:
-            meeting = services.open_meeting(by=current_user, area_id=_int(form.area.data), held_on=form.held_on.data,
-                                            next_meeting_on=form.next_meeting_on.data,
-                                            attendee_ids=form.attendees.data or [])
-        except PortalError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash(f"Agenda built: {len(meeting.items)} items.", "success")
-            return redirect(url_for("tasking.meeting", meeting_id=meeting.id))
+    if form_page("tasking/meeting_form.html", form).validate_on_submit():
+        meeting = meeting_services.open_meeting(by=current_user, area_id=_int(form.area.data),
+                                                held_on=form.held_on.data, next_meeting_on=form.next_meeting_on.data,
+                                                attendee_ids=form.attendees.data or [])
+        db.session.commit()
+        flash(f"Agenda built: {len(meeting.items)} items.", "success")
+        return redirect(url_for("tasking.meeting", meeting_id=meeting.id))
     return render_form("tasking/meeting_form.html", form)
 
 
@@ -190,10 +199,13 @@ def _decision_form(meeting, form=None):
     return form
 
 
+def _meeting_page_context(meeting, forms=None):
+    return dict(meeting=meeting, forms=forms or {}, blank=_decision_form(meeting), correction=CorrectionForm(),
+                can_chair=policy.can_chair(current_user, meeting.area_id))
+
+
 def _meeting_page(meeting, forms=None, status=200):
-    return render_template("tasking/meeting.html", meeting=meeting, forms=forms or {},
-                           blank=_decision_form(meeting), correction=CorrectionForm(),
-                           can_chair=policy.can_chair(current_user, meeting.area_id)), status
+    return render_template("tasking/meeting.html", **_meeting_page_context(meeting, forms)), status
 
 
 def _viewable_meeting(meeting_id):
@@ -214,22 +226,20 @@ def decide(meeting_id, item_id):
         return redirect(url_for("tasking.meeting", meeting_id=meeting_id))
     require(policy.can_chair(current_user, item.meeting.area_id))
     form = _decision_form(item.meeting)
-    if form.validate_on_submit():
+    # A refused decision shows the meeting again, with the message on this item's form.
+    if form_page("tasking/meeting.html", form, **_meeting_page_context(item.meeting, {item_id: form})
+                 ).validate_on_submit():
         fields = None
         if form.decision.data == "create_task":
             fields = dict(title=form.title.data or "", problem=item.summary,
                           locality_id=item.concern.locality_id if item.concern else item.meeting.area_id,
                           lead_organisation_id=_int(form.lead_organisation.data), owner_id=_int(form.owner.data),
                           due_on=form.due_on.data)
-        try:
-            services.decide(item, by=current_user, decision=form.decision.data, note=form.note.data or "",
-                            link_task_id=_int(form.link_task.data), task_fields=fields)
-        except PortalError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash(f"Decision recorded for item {item.position + 1}.", "success")
-            return redirect(url_for("tasking.meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"))
+        meeting_services.decide(item, by=current_user, decision=form.decision.data, note=form.note.data or "",
+                                link_task_id=_int(form.link_task.data), task_fields=fields)
+        db.session.commit()
+        flash(f"Decision recorded for item {item.position + 1}.", "success")
+        return redirect(url_for("tasking.meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"))
     meeting = db.session.get(TaskingMeeting, meeting_id)
     return _meeting_page(meeting, forms={item_id: form}, status=400)
 
@@ -243,8 +253,10 @@ def close_meeting(meeting_id):
     if not form.csrf_token.validate(form):
         return _meeting_page(meeting, status=400)
     try:
-        services.close_meeting(meeting, by=current_user)
-    except PortalError as error:
+        meeting_services.close_meeting(meeting, by=current_user)
+        db.session.commit()
+    except PortalError as error:  # already closed: not a form error, a note on the page it redirects to
+        db.session.rollback()
         flash(error.message, "info")
     else:
         flash("The meeting is closed. Its record can no longer change; add corrections below it.", "success")
@@ -258,7 +270,8 @@ def correct(meeting_id):
     require(policy.can_chair(current_user, meeting.area_id))
     form = CorrectionForm()
     if form.validate_on_submit():
-        services.add_correction(meeting, by=current_user, text=form.text.data)
+        meeting_services.add_correction(meeting, by=current_user, text=form.text.data)
+        db.session.commit()
         flash("Correction added to the record.", "success")
         return redirect(url_for("tasking.meeting", meeting_id=meeting_id))
     return _meeting_page(meeting, status=400)
@@ -269,7 +282,7 @@ def correct(meeting_id):
 def meeting_csv(meeting_id):
     meeting = _viewable_meeting(meeting_id)
     buffer = io.StringIO()
-    spreadsheets.Writer(buffer).writerows(services.meeting_record_rows(meeting))
+    spreadsheets.Writer(buffer).writerows(meeting_services.meeting_record_rows(meeting))
     name = f"tasking-{meeting.area.key}-{meeting.held_on:%Y-%m-%d}.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

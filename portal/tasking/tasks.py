@@ -1,0 +1,281 @@
+"""Problem-solving tasks: raising them, their SARA updates and their review.
+
+Every change to a task is a TaskUpdate (who, when, what); a task saved from a stale page is refused
+with the change the other person made (optimistic locking on Task.version_id); nothing is ever deleted.
+Functions here change the session and flush; the caller commits once.
+"""
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..concerns import services as concerns
+from ..concerns.models import ACCEPTED, NEW, OPEN_STATUSES, RESPONDED, Concern
+from ..errors import ConflictError, NotAllowed, PortalError
+from ..extensions import db
+from ..models import utcnow
+from ..notifications.services import notify
+from ..partners.models import Organisation
+from ..people.models import User
+from ..places.models import Locality
+from .models import (ACTIVE_STATUSES, ASSESSMENT, BLOCKED, CLOSED, COMPLETED, ESCALATED, IN_PROGRESS, OPEN,
+                     RESPONSE, SCANNING, STAGE_LABELS, STAGES, TASK_STATUS_LABELS, Task, TaskUpdate,
+                     task_supporting_organisations)
+from .policy import can_link_concern, can_raise_in, can_review, can_update, visible_tasks
+
+# ---- lists ----------------------------------------------------------------------------------------
+
+
+def organisation_tasks(organisation_id):
+    """An organisation's active tasks (lead or supporting), overdue first."""
+    supporting = select(task_supporting_organisations.c.task_id).where(
+        task_supporting_organisations.c.organisation_id == organisation_id)
+    return db.session.execute(
+        select(Task).where(Task.status.in_(ACTIVE_STATUSES),
+                           or_(Task.lead_organisation_id == organisation_id, Task.id.in_(supporting)))
+        .order_by(Task.due_on)).scalars().all()
+
+
+def grouped_for(user, today=None):
+    """The task list a person lands on: [(heading, [tasks])], overdue first, then by status, soonest due."""
+    today = today or date.today()
+    tasks = db.session.execute(visible_tasks(user).options(
+        selectinload(Task.lead_organisation), selectinload(Task.owner), selectinload(Task.area))
+        .order_by(Task.due_on, Task.id)).scalars().all()
+    overdue = [t for t in tasks if t.is_overdue(today)]
+    groups = [("Overdue", overdue)] if overdue else []
+    for status in (OPEN, IN_PROGRESS, BLOCKED, COMPLETED, ESCALATED, CLOSED):
+        rows = [t for t in tasks if t.status == status and t not in overdue]
+        if rows:
+            groups.append((TASK_STATUS_LABELS[status], rows))
+    return groups
+
+
+# ---- raising a task --------------------------------------------------------------------------------
+
+
+def log(task, by, **fields):
+    """Add an entry to a task's log (who, their organisation, what changed)."""
+    entry = TaskUpdate(task=task, by_id=by.id if by else None,
+                       organisation_id=by.organisation_id if by else None, **fields)
+    db.session.add(entry)
+    return entry
+
+
+def _people_of(organisation_ids, except_organisation=None):
+    if not organisation_ids:
+        return []
+    return db.session.execute(select(User).where(User.active, User.organisation_id.in_(organisation_ids),
+                                                 User.organisation_id != (except_organisation or -1))).scalars().all()
+
+
+def check_link(by, area_id, concern):
+    """Raise NotAllowed unless ``by`` may link ``concern`` to a task of the area."""
+    if not can_link_concern(by, area_id, concern):
+        raise NotAllowed(f"Concern {concern.id} is not one of this area's concerns that you may change, "
+                         "so it cannot be linked to this task")
+
+
+def _area_of(locality):
+    area = locality.area
+    if area is None:
+        raise PortalError("Choose a place inside one of the three areas", field="locality")
+    return area
+
+
+def create_task(*, by, title, problem, locality_id, lead_organisation_id, supporting_ids=(), owner_id,
+                due_on, priority="medium", concern_ids=(), meeting=None, today=None):
+    """Raise a task (with linked concerns, or none for an emerging hotspot) and tell its owner.
+    Raises PortalError/NotAllowed naming the field at fault. Flushes; the caller commits."""
+    today = today or date.today()
+    if not (title or "").strip():
+        raise PortalError("Enter a title for the task", field="title")
+    if not (problem or "").strip():
+        raise PortalError("Describe the problem the task is to solve", field="problem")
+    locality = db.session.get(Locality, locality_id) if locality_id else None
+    if locality is None:
+        raise PortalError("Choose where the problem is", field="locality")
+    area = _area_of(locality)
+    if not can_raise_in(by, area):
+        raise NotAllowed(f"You can raise tasks only in your own areas, not in {area.name}", field="locality")
+    lead = db.session.get(Organisation, lead_organisation_id) if lead_organisation_id else None
+    if lead is None:
+        raise PortalError("Choose the lead partner", field="lead_organisation")
+    owner = db.session.get(User, owner_id) if owner_id else None
+    if owner is None or not owner.active:
+        raise PortalError("Choose who owns the task", field="owner")
+    if owner.organisation_id != lead.id:
+        raise PortalError(f"The owner must work for the lead partner, {lead.name}; "
+                          f"{owner.display_name} is not a member of it", field="owner")
+    if due_on is None or due_on < today:
+        raise PortalError("The due date must be today or later", field="due_on")
+    linked = db.session.execute(select(Concern).where(Concern.id.in_(concern_ids))).scalars().all() if concern_ids else []
+    for concern in linked:
+        check_link(by, area.id, concern)
+    task = Task(title=title.strip(), problem=problem.strip(), area_id=area.id, locality_id=locality.id,
+                lead_organisation=lead, owner=owner, due_on=due_on, priority=priority, created_by_id=by.id,
+                meeting=meeting)
+    task.supporting_organisations = db.session.execute(
+        select(Organisation).where(Organisation.id.in_(set(supporting_ids) - {lead.id}))).scalars().all()
+    task.concerns = linked
+    db.session.add(task)
+    for concern in linked:
+        if concern.status == NEW:
+            concerns.change_status(concern, ACCEPTED, by=by, reason=f"Tasked: {task.title}")
+    db.session.flush()
+    log(task, by, text=f"Task raised, owned by {owner.display_name} ({lead.name}), due {due_on:%d %b %Y}",
+        to_stage=SCANNING, to_status=OPEN, version=task.version_id)
+    notify(owner, f"New task for you: {task.title}",
+           f"{by.display_name} assigned you the task '{task.title}', due {due_on:%d %B %Y}.\n\n{task.problem}\n\n"
+           f"Open it: /tasks/{task.id}", kind="assigned", dedupe_key=f"assigned:{task.id}:{owner.id}")
+    return task
+
+
+# ---- updating a task: each decision in its own function -----------------------------------------------
+
+ANALYSIS = ("victim", "offender", "location")
+TEXTS = ANALYSIS + ("assessment", "we_did")
+
+
+def _check_version(task, version):
+    """ConflictError saying who changed what, if someone saved the task after ``version`` was shown."""
+    if int(version) == task.version_id:
+        return
+    newer = [u for u in task.updates if u.version > int(version)]
+    said = "; ".join(f"{u.by.display_name if u.by else 'the portal'}"
+                     f"{' (' + u.organisation.name + ')' if u.organisation else ''} at {u.at:%H:%M}: "
+                     f"{describe(u)}" for u in newer) or "a change"
+    raise ConflictError(f"Someone saved this task after you opened it: {said}. "
+                        "Your update was not saved; check theirs below and apply yours again.")
+
+
+def _check_stage(task, new_stage, analysis):
+    """Stages go in order; a task may go back, but never skip Analysis on its way to Response."""
+    if new_stage == task.stage:
+        return
+    old, new = STAGES.index(task.stage), STAGES.index(new_stage)
+    if new > old + 1:
+        raise PortalError(f"A task moves one SARA stage at a time: from {STAGE_LABELS[task.stage]} the next is "
+                          f"{STAGE_LABELS[STAGES[old + 1]]}", field="stage")
+    if new_stage == RESPONSE and not any(v.strip() for v in analysis):
+        raise PortalError("Record the analysis (victim, offender or location) before moving to Response",
+                          field="stage")
+
+
+def _check_completion(task, assessment, we_did):
+    """Completing a task needs its assessment and the public 'We did' (new or already saved)."""
+    if not (assessment if assessment is not None else task.assessment).strip():
+        raise PortalError("Completing a task needs its assessment: what changed, with the evidence",
+                          field="assessment")
+    if not (we_did if we_did is not None else task.we_did).strip():
+        raise PortalError("Completing a task needs the public 'We did' statement for residents", field="we_did")
+
+
+def _next_stage_and_status(task, *, by, stage, status, blocked_reason, text, texts):
+    """The stage and status an update leads to, or the refusal: a blocked task says why, a completed one
+    has its assessment and moves to Assessment, only reviewers close or escalate (with a reason)."""
+    analysis = [texts[name] if texts[name] is not None else getattr(task, name) for name in ANALYSIS]
+    new_stage, new_status = stage or task.stage, status or task.status
+    _check_stage(task, new_stage, analysis)
+    if new_status == BLOCKED and not (blocked_reason or "").strip():
+        raise PortalError("Say what is blocking the task", field="blocked_reason")
+    if new_status == COMPLETED and new_status != task.status:
+        _check_completion(task, texts["assessment"], texts["we_did"])
+        new_stage = ASSESSMENT
+    if new_status in (CLOSED, ESCALATED):
+        if not can_review(by, task):
+            raise NotAllowed("Only an officer of the area or an admin closes or escalates a task", field="status")
+        if not (text or "").strip():
+            raise PortalError("Give the reason in the update", field="text")
+    return new_stage, new_status
+
+
+def _log_update(task, by, *, text, link, new_stage, new_status):
+    """The log entry of an update: the stage and status only when they change."""
+    stage_changes, status_changes = new_stage != task.stage, new_status != task.status
+    return log(task, by, text=text.strip(), link=link.strip(),
+               from_stage=task.stage if stage_changes else None, to_stage=new_stage if stage_changes else None,
+               from_status=task.status if status_changes else None,
+               to_status=new_status if status_changes else None)
+
+
+def _apply(task, *, new_stage, new_status, blocked_reason, texts):
+    for name, value in texts.items():
+        if value is not None:
+            setattr(task, name, value.strip())
+    task.stage, task.status = new_stage, new_status
+    task.updated_at = utcnow()  # every entry is a new version of the task, even a note alone
+    task.blocked_reason = blocked_reason.strip() if new_status == BLOCKED else ""
+    if new_status == COMPLETED and task.completed_on is None:
+        task.completed_on = date.today()
+        task.published = False  # a completed task waits for an officer's review
+
+
+def _tell_partners(task, by, entry):
+    """Everyone in the task's organisations but the updater's own hears of the update."""
+    for person in _people_of(task.organisation_ids, except_organisation=by.organisation_id):
+        notify(person, f"Update on {task.title}", f"{by.display_name} ({by.organisation.name if by.organisation else ''}) "
+               f"updated the task '{task.title}': {describe(entry)}\n\nOpen it: /tasks/{task.id}",
+               kind="update", dedupe_key=f"update:{entry.id}:{person.id}")
+
+
+def update_task(task, *, by, version, text="", link="", stage=None, status=None, blocked_reason="",
+                victim=None, offender=None, location=None, assessment=None, we_did=None):
+    """Apply one update from a task's page, log it and tell the task's partners. Flushes; the caller
+    commits. Raises NotAllowed, PortalError (naming the field), or ConflictError when someone saved since
+    ``version`` (the task version the page showed), saying who changed what so the user can reapply."""
+    if not can_update(by, task):
+        raise NotAllowed("You can update only your organisation's tasks")
+    _check_version(task, version)
+    if task.status == CLOSED:
+        raise PortalError("This task is closed: raise a new task instead", field="status")
+    texts = dict(victim=victim, offender=offender, location=location, assessment=assessment, we_did=we_did)
+    new_stage, new_status = _next_stage_and_status(task, by=by, stage=stage, status=status,
+                                                   blocked_reason=blocked_reason, text=text, texts=texts)
+    changed = (text.strip() or link.strip() or new_stage != task.stage or new_status != task.status
+               or any(value not in (None, getattr(task, name)) for name, value in texts.items()))
+    if not changed:
+        raise PortalError("Write an update or change something before saving", field="text")
+    entry = _log_update(task, by, text=text, link=link, new_stage=new_stage, new_status=new_status)
+    _apply(task, new_stage=new_stage, new_status=new_status, blocked_reason=blocked_reason, texts=texts)
+    db.session.flush()
+    entry.version = task.version_id
+    _tell_partners(task, by, entry)
+    return entry
+
+
+def describe(update):
+    """A log entry in words: "stage Scanning → Analysis, “text”, link ..."."""
+    parts = []
+    if update.to_stage and update.from_stage:
+        parts.append(f"stage {STAGE_LABELS[update.from_stage]} → {STAGE_LABELS[update.to_stage]}")
+    if update.to_status and update.from_status:
+        parts.append(f"status {TASK_STATUS_LABELS[update.from_status]} → {TASK_STATUS_LABELS[update.to_status]}")
+    if update.text:
+        parts.append(f"“{update.text}”")
+    if update.link:
+        parts.append(f"link {update.link}")
+    return ", ".join(parts) or "details changed"
+
+
+def review_and_publish(task, *, by, version):
+    """An officer of the area approves a completed task's 'We did': linked concerns become 'responded'
+    with that text, and are published to residents. Flushes; the caller commits."""
+    if not can_review(by, task):
+        raise NotAllowed("Only an officer of the task's area or an admin reviews it")
+    if int(version) != task.version_id:
+        raise ConflictError("The task changed since you opened it: read the latest update, then review again.")
+    if task.status != COMPLETED:
+        raise PortalError("Only a completed task can be reviewed and published", field="status")
+    if not task.we_did.strip():
+        raise PortalError("The task has no 'We did' statement to publish", field="we_did")
+    task.reviewed_by_id, task.reviewed_at, task.published = by.id, utcnow(), True
+    for concern in task.concerns:
+        if concern.status in OPEN_STATUSES:
+            concerns.change_status(concern, RESPONDED, by=by, we_did=task.we_did, responded_on=date.today(),
+                                   reason=f"Task {task.id} completed and reviewed")
+        if not concern.published and concern.status in (RESPONDED,):
+            concerns.publish(concern, by=by)
+    log(task, by, text=f"Reviewed by {by.display_name}; 'We did' published to residents")
+    db.session.flush()
+    return task
