@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..concerns import services as concerns
 from ..concerns.models import ACCEPTED, NEW, OPEN_STATUSES, RESPONDED, Concern, ConcernCategory
+from ..crime.stats import largest_rises
 from ..errors import ConflictError, NotAllowed, PortalError
 from ..extensions import db
 from ..models import utcnow
@@ -284,11 +285,6 @@ def last_meeting(area_id, before=None):
     return db.session.execute(query.order_by(TaskingMeeting.held_on.desc())).scalars().first()
 
 
-# Other features add (area, since, until) -> [(kind, summary, concern_id, task_id)] here
-# (the crime import adds the area's largest rises).
-AGENDA_PROVIDERS = []
-
-
 def build_agenda(area, held_on, next_meeting_on=None):
     """The agenda items for an area's meeting, from the data, in a handful of set-based queries.
 
@@ -323,8 +319,7 @@ def build_agenda(area, held_on, next_meeting_on=None):
         items.append(("overdue_task" if overdue else "due_task",
                       f"{task.title} ({task.lead_organisation.name}), due {task.due_on:%d %b %Y}, "
                       f"{task.status_label.lower()}, {task.stage_label.lower()}", None, task.id))
-    for provider in AGENDA_PROVIDERS:
-        items.extend(provider(area, since, held_on))
+    items.extend(largest_rises(area, since, held_on))
     order = {"pact_priority": 0, "repeat_concern": 1, "new_concern": 2, "overdue_task": 3, "due_task": 4,
              "crime_rise": 5}
     return sorted(items, key=lambda item: order.get(item[0], 9))
