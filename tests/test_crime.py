@@ -186,3 +186,15 @@ def test_an_upload_left_running_by_a_lost_worker_is_marked_failed_by_the_beat_jo
     assert response.status_code == 302
     assert f"Done: {len(chosen):,} rows imported" in text_of(analyst.get(response.headers["Location"]))
     assert analyst.post(f"/crime/imports/{upload.id}/retry", csrf=False).status_code == 400
+
+
+def test_old_indicator_addresses_of_the_crime_pages_redirect_for_good(app, as_role):
+    analyst = as_role("analyst")
+    for old, new in (("/indicators/imports", "/crime/imports"), ("/indicators/imports/7", "/crime/imports/7"),
+                     ("/indicators/imports/7.json", "/crime/imports/7.json"),
+                     ("/indicators/assessment?end=2018-11&length=1", "/crime/assessment?end=2018-11&length=1")):
+        response = analyst.get(old)
+        assert response.status_code == 301 and response.headers["Location"].endswith(new), old
+    assert as_role("partner").get("/indicators/imports").status_code == 403
+    response = analyst.post("/indicators/imports/7/retry")
+    assert response.status_code == 308 and response.headers["Location"].endswith("/crime/imports/7/retry")
