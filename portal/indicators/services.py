@@ -1,5 +1,5 @@
-"""Reading indicator values: the PMCG report with trajectory and RAG, trends, manual entries,
-and the strategic assessment's change by crime type and vulnerable localities."""
+"""Reading indicator values: the PMCG report with trajectory and RAG, trends, manual entries and
+target edits (the strategic assessment is crime's: portal/crime/assessment.py)."""
 from dataclasses import dataclass
 from datetime import date
 from typing import Optional
