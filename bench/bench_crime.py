@@ -66,7 +66,9 @@ def child_import(url, path):
     sys.path.insert(0, str(ROOT))
     from portal import create_app
     from portal.config import TestConfig
-    from portal.crime.services import Source, WardMatcher, import_source
+    from portal.crime.rows import WardMatcher
+    from portal.crime.services import import_source
+    from portal.crime.sources import Source
 
     app = create_app(TestConfig(database_url=url))
     with app.app_context():

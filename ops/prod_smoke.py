@@ -386,20 +386,20 @@ def journey(args):
     landing = analyst.sign_in(args.analyst_email, args.password)
     check("/login" not in landing, f"the analyst was not signed in (sent to {landing})")
     step(f"analyst {args.analyst_email} signs in")
-    page = analyst.get("/indicators/imports")
+    page = analyst.get("/crime/imports")
     started = time.monotonic()
     response = analyst.submit(page, page.form(), files={"file": (crime_file.name, crime_file.read_bytes(),
                                                                  "text/csv")})
-    match = re.search(r"/indicators/imports/(\d+)$", response.location)
+    match = re.search(r"/crime/imports/(\d+)$", response.location)
     check(match, f"the upload went to {response.location}")
     upload_id = int(match.group(1))
-    analyst.get(f"/indicators/imports/{upload_id}")
+    analyst.get(f"/crime/imports/{upload_id}")
     step(f"analyst uploads {crime_file.name} ({expected_rows:,} rows) as upload {upload_id}")
 
     seen = []
 
     def finished():
-        status = analyst.get(f"/indicators/imports/{upload_id}.json").json()
+        status = analyst.get(f"/crime/imports/{upload_id}.json").json()
         mark = f"{status['state']} {status.get('percent', 0)}%"
         if not seen or seen[-1] != mark:
             seen.append(mark)
@@ -411,7 +411,7 @@ def journey(args):
           f"the import read {status['rows']} rows (expected {expected_rows}), errors {status['errors']}")
     step(f"the worker imported it in {time.monotonic() - started:.1f} s: {status['rows']:,} rows, "
          f"{status['rows'] - status['unmatched']:,} in Shropshire (progress JSON: {' -> '.join(seen)})")
-    imports = analyst.get("/indicators/imports").visible_text()
+    imports = analyst.get("/crime/imports").visible_text()
     check(crime_file.name in imports, "the imports page does not list the file")
 
     # Signing out ends the session: the admin pages send the browser back to the sign-in page.

@@ -8,7 +8,7 @@ from .config import ROOT, Config, refuse_unsafe
 from .logging import configure_logging
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
-FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "indicators")
+FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime", "indicators")
 
 
 def create_app(config=None):
@@ -104,7 +104,7 @@ def register_hooks(app):
     app.before_request(refuse_nul_characters)
 
     from .forms import error_items
-    from .public.maps import with_csp_nonce
+    from .maps import with_csp_nonce
 
     app.jinja_env.globals["form_error_items"] = error_items
     app.jinja_env.globals["csp_nonce"] = csp_nonce

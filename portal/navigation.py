@@ -38,5 +38,7 @@ def nav_items():
         active = request.endpoint == endpoint or (current_bp == bp and bp not in ("public",))
         if bp == "people" and current_bp in ("places", "partners"):
             active = True
+        if bp == "indicators" and current_bp == "crime":  # the crime pages sit under Performance
+            active = True
         items.append(NavItem(label, url_for(endpoint), active))
     return items

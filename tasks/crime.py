@@ -1,7 +1,7 @@
 from celery import shared_task
 from flask import current_app
 
-from portal.crime import services, uploads
+from portal.crime import services, sources, uploads
 
 
 @shared_task(bind=True, name="crime.import")
@@ -42,7 +42,7 @@ def import_files(self, paths, user_id=None, upload_id=None, hold_seconds=0):
         raise
     # Imported or refused: uploads never pile up in UPLOAD_DIR (CLI files are not touched). A job that
     # crashed keeps its file, so the upload page's retry can import it.
-    services.discard_uploads(paths, current_app.config["UPLOAD_DIR"])
+    sources.discard_uploads(paths, current_app.config["UPLOAD_DIR"])
     months = sorted({run.month for run in runs if run.month})
     if months:
         current_app.extensions["celery"].tasks["indicators.rollup"].delay(

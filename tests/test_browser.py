@@ -153,7 +153,7 @@ PUBLIC_PAGES = ["/", "/map", "/you-said-we-did", "/you-said-we-did?q=Ludlow", "/
                 "/open-data", "/login"]
 OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/new", "/concerns/new", "/concerns/top-categories",
                  "/concerns/survey", "/plan/", "/concerns/1", "/tasks/", "/tasks/new", "/tasking/meetings/",
-                 "/tasking/meetings/new", "/indicators/", "/indicators/assessment"]
+                 "/tasking/meetings/new", "/indicators/", "/crime/assessment"]
 
 
 def with_axe(page):

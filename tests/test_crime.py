@@ -155,15 +155,15 @@ def test_the_cli_imports_with_progress_and_refuses_bad_files(app, tmp_path):
 def test_an_analyst_uploads_a_file_and_follows_its_progress(app, as_role, tmp_path):
     path, chosen = sample(tmp_path)
     analyst = as_role("analyst")
-    response = analyst.post("/indicators/imports", {"file": (open(path, "rb"), "2018-10-sample.csv")},
+    response = analyst.post("/crime/imports", {"file": (open(path, "rb"), "2018-10-sample.csv")},
                             content_type="multipart/form-data")
     assert response.status_code == 302
     page = text_of(analyst.get(response.headers["Location"]))
     assert f"Done: {len(chosen):,} rows imported" in page
     status = analyst.get(response.headers["Location"].split("?")[0] + ".json").get_json()
     assert status["state"] == "done" and status["rows"] == len(chosen)
-    assert "2018-10-sample.csv" in text_of(analyst.get("/indicators/imports"))
-    assert as_role("partner").get("/indicators/imports").status_code == 403
+    assert "2018-10-sample.csv" in text_of(analyst.get("/crime/imports"))
+    assert as_role("partner").get("/crime/imports").status_code == 403
 
 
 def test_an_upload_left_running_by_a_lost_worker_is_marked_failed_by_the_beat_job_and_retried(app, as_role, tmp_path):
@@ -178,11 +178,23 @@ def test_an_upload_left_running_by_a_lost_worker_is_marked_failed_by_the_beat_jo
     db.session.commit()
     assert app.extensions["celery"].tasks["crime.fail_stale_uploads"].delay().get() == 1
     analyst = as_role("analyst")
-    listed = text_of(analyst.get("/indicators/imports"))
+    listed = text_of(analyst.get("/crime/imports"))
     assert f"Uploads not imported yet {path.name}" in listed and "The import did not finish" in listed
-    page = text_of(analyst.get(f"/indicators/imports/{upload.id}"))
+    page = text_of(analyst.get(f"/crime/imports/{upload.id}"))
     assert "The import did not finish" in page and "Try the import again" in page and "Working" not in page
-    response = analyst.post(f"/indicators/imports/{upload.id}/retry")
+    response = analyst.post(f"/crime/imports/{upload.id}/retry")
     assert response.status_code == 302
     assert f"Done: {len(chosen):,} rows imported" in text_of(analyst.get(response.headers["Location"]))
-    assert analyst.post(f"/indicators/imports/{upload.id}/retry", csrf=False).status_code == 400
+    assert analyst.post(f"/crime/imports/{upload.id}/retry", csrf=False).status_code == 400
+
+
+def test_old_indicator_addresses_of_the_crime_pages_redirect_for_good(app, as_role):
+    analyst = as_role("analyst")
+    for old, new in (("/indicators/imports", "/crime/imports"), ("/indicators/imports/7", "/crime/imports/7"),
+                     ("/indicators/imports/7.json", "/crime/imports/7.json"),
+                     ("/indicators/assessment?end=2018-11&length=1", "/crime/assessment?end=2018-11&length=1")):
+        response = analyst.get(old)
+        assert response.status_code == 301 and response.headers["Location"].endswith(new), old
+    assert as_role("partner").get("/indicators/imports").status_code == 403
+    response = analyst.post("/indicators/imports/7/retry")
+    assert response.status_code == 308 and response.headers["Location"].endswith("/crime/imports/7/retry")

@@ -34,7 +34,7 @@ def zipped(path, members):
 
 def upload(app, path, name=None):
     analyst = Browser(app).sign_in(DEMO_EMAILS["analyst"])
-    return analyst.post("/indicators/imports", {"file": (open(path, "rb"), name or path.name)},
+    return analyst.post("/crime/imports", {"file": (open(path, "rb"), name or path.name)},
                         content_type="multipart/form-data")
 
 
@@ -148,11 +148,11 @@ def test_a_long_upload_name_is_kept_short_enough_to_store(make_app, tmp_path):
 
 def test_zip_members_are_read_through_the_limits(app, tmp_path):
     """The member opener is the only way the importer reads a zip (so no path skips the limits)."""
-    from portal.crime.services import _zip_member, sources
+    from portal.crime.sources import sources, zip_member
 
     archive = zipped(tmp_path / "two.zip", {"2018-10.csv": HEADER + ROWS[0]})
     (source,) = sources([archive])
     with source.opener() as binary:
         assert isinstance(binary, io.BufferedReader) and binary.read().decode() == HEADER + ROWS[0]
-    with _zip_member(archive, "2018-10.csv") as binary:
+    with zip_member(archive, "2018-10.csv") as binary:
         assert binary.readline().decode() == HEADER

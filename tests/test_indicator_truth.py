@@ -126,7 +126,7 @@ def test_the_import_page_and_the_cli_report_repeated_ids(app, as_role, tmp_path)
     result = app.test_cli_runner().invoke(args=["crime", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "Data quality: 1 Crime ID appear" in result.output or "Data quality: 1 Crime ID" in result.output
-    page = text_of(as_role("analyst").get("/indicators/imports"))
+    page = text_of(as_role("analyst").get("/crime/imports"))
     assert "Data quality: 1 Crime ID" in page and "every row was imported and counted" in page
 
 
@@ -236,7 +236,7 @@ def test_the_assessment_covers_the_latest_twelve_months_and_annualises_by_the_mo
         app, backend, as_role, browser):
     _, october = real_rows("2018-10")
     _, november = real_rows("2018-11")
-    page = text_of(as_role("officer").get("/indicators/assessment"))
+    page = text_of(as_role("officer").get("/crime/assessment"))
     assert "December 2017 to November 2018 compared with the same months a year earlier" in page
     assert "police data for 2 of its 12 months (Oct 2018 to Nov 2018)" in page
     ward = LOCALITIES["quarry-and-coton-hill"] if "quarry-and-coton-hill" in LOCALITIES else next(
@@ -248,7 +248,7 @@ def test_the_assessment_covers_the_latest_twelve_months_and_annualises_by_the_mo
     assert f"{ward['name']} {crimes} {rate:.1f}" in page
     # The locality page computes the same rate with the same function.
     assert f"{rate:.1f} per 1,000 residents a year in {ward['name']}" in text_of(browser.get(f"/places/{ward['key']}"))
-    previous = text_of(as_role("officer").get("/indicators/assessment?compare=previous&length=1"))
+    previous = text_of(as_role("officer").get("/crime/assessment?compare=previous&length=1"))
     assert "compared with the months just before" in previous
 
 

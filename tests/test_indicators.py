@@ -152,7 +152,7 @@ def test_the_strategic_assessment_computes_the_change_by_crime_type(app, as_role
              "Possession of weapons", "Theft from the person"}
     now, before = by_hand("2018-11", lsoas, kinds), by_hand("2018-10", lsoas, kinds)
     change = 100 * (now - before) / before
-    page = text_of(as_role("officer").get("/indicators/assessment?end=2018-11&length=1&compare=previous"))
+    page = text_of(as_role("officer").get("/crime/assessment?end=2018-11&length=1&compare=previous"))
     word = "fell" if change < 0 else "rose"
     assert f"Shropshire: performance for November 2018 to November 2018 compared with the months just before " \
            f"(October 2018 to October 2018) shows that all recorded crime {word} by {abs(change):.2f}%" in page

@@ -205,7 +205,7 @@ def test_a_signed_in_user_never_gets_the_page_a_resident_drew(app, as_role, brow
 # ---- locality names are data, never template code or HTML, on every map -----------------------
 
 HOSTILE_NAME = "Quarry {{7*7}} ${6*7} `x` <img src=x onerror=alert(1)>"
-ASSESSMENT = "/indicators/assessment?end=2018-11&length=1&compare=previous"
+ASSESSMENT = "/crime/assessment?end=2018-11&length=1&compare=previous"
 
 
 @pytest.fixture

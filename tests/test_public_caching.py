@@ -14,7 +14,7 @@ from portal.public import services
 
 from .conftest import DEMO_EMAILS, REDIS_URL, Browser, need, text_of
 
-ASSESSMENT = "/indicators/assessment?end=2018-11&length=1&compare=previous"
+ASSESSMENT = "/crime/assessment?end=2018-11&length=1&compare=previous"
 
 
 def responded_concern_in_wem(you_said):

@@ -161,7 +161,7 @@ def _wait_for(analyst, upload_id, state, seconds):
     deadline = time.monotonic() + seconds
     status = None
     while time.monotonic() < deadline:
-        status = analyst.get(f"/indicators/imports/{upload_id}.json").get_json()
+        status = analyst.get(f"/crime/imports/{upload_id}.json").get_json()
         if status["state"] == state:
             return status
         time.sleep(0.3)
@@ -193,7 +193,7 @@ def test_an_import_whose_worker_is_killed_is_redelivered_to_another_worker_and_c
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=10)
     killed_at = time.monotonic()
-    assert "Working" in text_of(analyst.get(f"/indicators/imports/{upload_id}"))
+    assert "Working" in text_of(analyst.get(f"/crime/imports/{upload_id}"))
 
     second = start_worker(database_url, worker_redis_url, queue, tmp_path / "second.log")
     try:
@@ -202,7 +202,7 @@ def test_an_import_whose_worker_is_killed_is_redelivered_to_another_worker_and_c
         stop_worker(second)
     assert time.monotonic() - killed_at < 60
     assert status["rows"] == rows
-    assert f"Done: {rows:,} rows imported" in text_of(analyst.get(f"/indicators/imports/{upload_id}"))
+    assert f"Done: {rows:,} rows imported" in text_of(analyst.get(f"/crime/imports/{upload_id}"))
     db.session.expire_all()
     from datetime import date
 
@@ -237,16 +237,16 @@ def test_an_import_whose_worker_is_lost_is_shown_failed_and_its_retry_completes(
     worker_app.config["CELERY_VISIBILITY_TIMEOUT"] = 3
     status = _wait_for(analyst, upload_id, "failed", 30)
     assert status["retry_url"]
-    page = analyst.get(f"/indicators/imports/{upload_id}")
+    page = analyst.get(f"/crime/imports/{upload_id}")
     assert "The import did not finish" in text_of(page) and "Working" not in text_of(page)
     assert "Try the import again" in text_of(page)
-    assert "did not finish" in text_of(analyst.get("/indicators/imports"))
+    assert "did not finish" in text_of(analyst.get("/crime/imports"))
 
     response = analyst.post(status["retry_url"])
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/indicators/imports/{upload_id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/crime/imports/{upload_id}")
     status = _wait_for(analyst, upload_id, "done", 60)  # the retry went to the deployment's workers
     assert status["rows"] == rows
-    assert f"Done: {rows:,} rows imported" in text_of(analyst.get(f"/indicators/imports/{upload_id}"))
+    assert f"Done: {rows:,} rows imported" in text_of(analyst.get(f"/crime/imports/{upload_id}"))
     db.session.expire_all()
     assert db.session.execute(select(func.count()).select_from(CrimeRecord).where(
         CrimeRecord.month == date(2016, 2, 1))).scalar_one() == rows

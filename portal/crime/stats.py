@@ -12,7 +12,9 @@ from typing import Optional
 from sqlalchemy import func, select
 
 from ..extensions import db
-from .categories import ASB
+from ..places.models import Locality
+from ..places.services import descendants_map
+from .categories import ASB, LABELS
 from .models import CrimeMonthlyCount as Counts
 
 
@@ -58,8 +60,6 @@ class CrimeRate:
 def crime_rates(localities, date_from, date_to):
     """{locality id: CrimeRate} of recorded crime (not ASB) for each locality, over [date_from, date_to],
     in two queries whatever the number of localities."""
-    from ..places.services import descendants_map
-
     months = len(months_with_data(date_from, date_to))
     by_ward = counts_by_ward(date_from, date_to)
     below = descendants_map()
@@ -73,3 +73,38 @@ def change_pct(now, before, months_now=1, months_before=1):
     if not before or not months_now or not months_before:
         return None
     return 100.0 * (now / months_now - before / months_before) / (before / months_before)
+
+
+def add_months(month, n):
+    """The first of the month ``n`` months after ``month`` (before it when ``n`` is negative)."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def largest_rises(area, since, held_on, top=3):
+    """The tasking agenda's crime items: the area's largest rises by crime type, latest month against the
+    month before, as (kind, summary, concern id, task id). ``since`` and ``held_on`` are the agenda's window."""
+    latest = latest_month()
+    if latest is None:
+        return []
+    ids = descendants_map().get(area.id, {area.id})
+    now, before = crime_counts(latest, latest, ids), crime_counts(add_months(latest, -1), add_months(latest, -1), ids)
+    rises = sorted(((now.get(t, 0) - before.get(t, 0), t) for t in now), reverse=True)
+    return [("crime_rise", f"{LABELS.get(t, t)} rose by {n} in {latest:%B %Y} ({before.get(t, 0)} to {now[t]}) "
+                           f"in the {area.name} area", None, None)
+            for n, t in rises[:top] if n > 0]
+
+
+def headline_crime(locality):
+    """Residents' locality page: recorded crime per 1,000 a year here and in the county (public figures),
+    over the 12 months to the latest month with data, annualised by the months that have data."""
+    latest = latest_month()
+    if latest is None or not locality.population:
+        return []
+    months = months_with_data(add_months(latest, -11), latest)
+    county = db.session.execute(select(Locality).where(Locality.level == "county")).scalar_one()
+    rates = crime_rates([locality, county], months[0], latest)
+    here, there = rates[locality.id].per_1000_a_year, rates[county.id].per_1000_a_year
+    period = f"{months[0]:%b %Y} to {latest:%b %Y}"
+    return [{"text": f"Recorded crime, {period}: {here:.1f} per 1,000 residents a year in {locality.name}, "
+                     f"against {there:.1f} across Shropshire ({'higher' if here > there else 'lower'})."}]

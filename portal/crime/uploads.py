@@ -12,11 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import or_, select, update
+from werkzeug.utils import secure_filename
 
 from ..errors import PortalError
 from ..extensions import db
 from ..models import utcnow
 from .models import CrimeUpload
+from .sources import discard_uploads, sources
 
 LOST = ("The import did not finish: the worker running it stopped before the end. "
         "No half-imported file was saved. Try the import again.")
@@ -32,6 +34,25 @@ def new_upload(paths, file_name, *, by=None):
     db.session.add(upload)
     db.session.flush()
     return upload
+
+
+def receive(file, upload_dir, *, by=None):
+    """Keep an uploaded file (a werkzeug FileStorage) in a folder of its own under ``upload_dir`` and queue
+    it as for ``new_upload``. Flushes; the caller commits, then enqueues. Raises PortalError on the
+    ``file`` field, with the file removed, for a damaged zip or a zip with no CSV."""
+    # A folder of its own per upload keeps the file's own name for messages, safely.
+    # (In production the web and worker hosts share UPLOAD_DIR.)
+    folder = Path(upload_dir) / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(secure_filename(file.filename) or "upload.csv")
+    path = folder / (name.stem[:120] + name.suffix[:8])  # file systems stop at 255 bytes
+    file.save(path)
+    try:
+        sources([path])  # a damaged zip, or one with no CSV, is refused now, on the form
+    except PortalError as error:
+        discard_uploads([path], upload_dir)
+        raise PortalError(f"Nothing was imported. {error.message}", field="file") from None
+    return new_upload([path], path.name, by=by)
 
 
 def start(upload_id, task_id):

@@ -1,17 +1,9 @@
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import FloatField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..forms import DateWithin, GovukDateField, GovukMonthField, finite
 from .models import PERIOD_LABELS
-
-
-class CrimeUploadForm(FlaskForm):
-    file = FileField("police.uk file", validators=[
-        FileRequired("Choose a police.uk CSV file or a zip of them"),
-        FileAllowed(["csv", "zip"], "The file must be a .csv or a .zip of .csv files")],
-        description="A street-level crime CSV from data.police.uk, or a zip of monthly files")
 
 
 class ManualValueForm(FlaskForm):

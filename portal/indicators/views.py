@@ -1,39 +1,20 @@
 import io
-import uuid
-from datetime import date
-from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
-from werkzeug.utils import secure_filename
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, SIGNED_IN, allow
-from ..crime import services as crime
-from ..crime import uploads
-from ..crime.models import CrimeUpload
-from ..crime.stats import crime_counts, latest_month
-from ..errors import PortalError
 from ..extensions import db
-from ..forms import EARLIEST, LATEST, form_page, render_form
+from ..forms import form_page, render_form
 from ..places.models import Locality
-from ..places.services import descendants_map
 from ..plan.models import IndicatorDefinition
 from . import engine, services
-from .forms import CrimeUploadForm, IndicatorTargetsForm, ManualValueForm
+from .forms import IndicatorTargetsForm, ManualValueForm
 from .models import FREQUENCY_PERIODS, PERIOD_LABELS
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
-
-
-@bp.record_once
-def add_crime_to_other_pages(state):
-    from .providers import register
-
-    register()
 
 
 def _locality(key):
@@ -93,82 +74,44 @@ def _num(value):
     return "" if value is None else round(value, 4)
 
 
-# ---- police.uk imports ------------------------------------------------------------------------------
+# ---- moved: the police.uk imports and the assessment are the crime pages now ------------------------------
+
+def _moved(endpoint, **values):
+    """Old addresses keep working: 301 to the crime page (308 for a form posted there), query string kept."""
+    url = url_for(endpoint, **values)
+    if request.query_string:
+        url += "?" + request.query_string.decode()
+    return redirect(url, 301 if request.method in ("GET", "HEAD") else 308)
+
 
 @bp.route("/imports", methods=["GET", "POST"])
 @allow(ANALYST, ADMIN)
 def imports():
-    form = CrimeUploadForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        # A folder of its own per upload keeps the file's own name for messages, safely.
-        # (In production the web and worker hosts share UPLOAD_DIR.)
-        folder = Path(current_app.config["UPLOAD_DIR"]) / uuid.uuid4().hex
-        folder.mkdir(parents=True, exist_ok=True)
-        name = Path(secure_filename(upload.filename) or "upload.csv")
-        path = folder / (name.stem[:120] + name.suffix[:8])  # file systems stop at 255 bytes
-        upload.save(path)
-        try:
-            crime.sources([path])  # a damaged zip, or one with no CSV, is refused now, on the form
-        except PortalError as error:
-            crime.discard_uploads([path], current_app.config["UPLOAD_DIR"])
-            form.file.errors = list(form.file.errors) + [f"Nothing was imported. {error.message}"]
-        else:
-            job = uploads.new_upload([path], path.name, by=current_user)
-            db.session.commit()  # the job's row exists before the job does
-            _enqueue_import(job)
-            return redirect(url_for("indicators.import_progress", upload_id=job.id))
-    if uploads.fail_stale(current_app.config["CELERY_VISIBILITY_TIMEOUT"]):
-        db.session.commit()  # lost uploads are listed as failed, with their retry, not as importing
-    return render_template("indicators/imports.html", form=form, history=crime.recent_imports(),
-                           unfinished=uploads.unfinished_or_failed(), months=crime.months_imported()), (
-        400 if request.method == "POST" else 200)
-
-
-def _enqueue_import(job):
-    current_app.extensions["celery"].tasks["crime.import"].apply_async(
-        (job.paths,), {"user_id": current_user.id, "upload_id": job.id}, task_id=job.task_id)
+    return _moved("crime.imports")
 
 
 @bp.route("/imports/<int:upload_id>")
 @allow(ANALYST, ADMIN)
 def import_progress(upload_id):
-    job = db.get_or_404(CrimeUpload, upload_id)
-    return render_template("indicators/import_progress.html", upload=job, name=job.file_name,
-                           status=_upload_status(job), retry_form=FlaskForm())
+    return _moved("crime.import_progress", upload_id=upload_id)
 
 
 @bp.route("/imports/<int:upload_id>.json")
 @allow(ANALYST, ADMIN)
 def import_status(upload_id):
-    return jsonify(_upload_status(db.get_or_404(CrimeUpload, upload_id)))
+    return _moved("crime.import_status", upload_id=upload_id)
 
 
 @bp.route("/imports/<int:upload_id>/retry", methods=["POST"])
 @allow(ANALYST, ADMIN)
 def retry_import(upload_id):
-    job = db.get_or_404(CrimeUpload, upload_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        uploads.retry(job)
-    except PortalError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        _enqueue_import(job)
-        flash(f"Importing {job.file_name} again.", "success")
-    return redirect(url_for("indicators.import_progress", upload_id=job.id))
+    return _moved("crime.retry_import", upload_id=upload_id)
 
 
-def _upload_status(job):
-    result = current_app.extensions["celery"].AsyncResult(job.task_id)
-    status = uploads.status(job, result.state, result.info, current_app.config["CELERY_VISIBILITY_TIMEOUT"])
-    db.session.commit()  # an upload found lost is marked failed for every page that shows it
-    if status["state"] == "failed":
-        status["retry_url"] = url_for("indicators.retry_import", upload_id=job.id)
-    return status
+@bp.route("/assessment")
+@allow(SIGNED_IN)
+def assessment():
+    return _moved("crime.assessment")
 
 
 # ---- one indicator: its trend, what it aims at, and who changed that ---------------------------------------
@@ -226,43 +169,3 @@ def manual():
         flash("Saved, and the report updated.", "success")
         return redirect(url_for("indicators.manual"))
     return render_form("indicators/manual.html", form, history=services.manual_history(), labels=PERIOD_LABELS)
-
-
-# ---- the strategic assessment ------------------------------------------------------------------------------
-
-@bp.route("/assessment")
-@allow(SIGNED_IN)
-def assessment():
-    latest = latest_month()
-    if latest is None:
-        return render_template("indicators/assessment.html", months=[], result=None)
-    try:
-        end = date.fromisoformat(request.args["end"] + "-01") if request.args.get("end") else None
-        length = int(request.args.get("length", 12))
-    except ValueError:
-        abort(404)
-    if end is not None and not EARLIEST <= end <= LATEST:  # year 1 or 9999 would run off the calendar
-        abort(404)
-    compare = "previous" if request.args.get("compare") == "previous" else "year"
-    w = services.assessment_window(latest, end, min(max(length, 1), 12), compare)
-    window = (f"{w['start']:%B %Y} to {w['end']:%B %Y} compared with {w['compared_with']} "
-              f"({w['before_start']:%B %Y} to {w['before_end']:%B %Y})")
-    places = [_locality("shropshire")] + list(db.session.execute(
-        select(Locality).where(Locality.level == "area").order_by(Locality.id)).scalars())
-    below = descendants_map()
-    sections = []
-    for place in places:
-        ids = below.get(place.id, {place.id})
-        rows = services.change_by_type(crime_counts(w["start"], w["end"], ids),
-                                       crime_counts(w["before_start"], w["before_end"], ids),
-                                       len(w["months"]), len(w["before_months"]))
-        sections.append((place, rows, services.sentence(place.name, rows, window)))
-    ranked = services.vulnerable_localities(w["start"], w["end"], w["before_start"], w["before_end"],
-                                            level="ward", limit=None)
-    from .maps import rate_map
-
-    return render_template("indicators/assessment.html", months=crime.months_imported(), end=w["end"],
-                           length=w["length"], window=window, w=w, compare=compare,
-                           sections=sections, ranked=ranked[:15],
-                           map_parts=rate_map(ranked, current_app.config), result=True,
-                           month_label=lambda m: f"{m:%Y-%m}")

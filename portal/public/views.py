@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from .. import spreadsheets
 from ..access import PUBLIC, allow
 from ..concerns.models import ConcernCategory
+from ..crime.stats import headline_crime
 from ..extensions import db
 from ..forms import int_or_none, page_number
 from ..places.models import Locality, descendant_ids
@@ -163,15 +164,7 @@ def locality(key):
 
     # The crime headlines are another feature's figures, outside our data version: drawn each time.
     return render_template("public/locality.html", locality=loc, parts=caching.shared("locality", build, key, page_no),
-                           headlines=headline_indicators(loc))
-
-
-# Other features (the indicators) add (locality -> list of dicts) providers here.
-HEADLINE_PROVIDERS = []
-
-
-def headline_indicators(loc):
-    return [row for provider in HEADLINE_PROVIDERS for row in provider(loc)]
+                           headlines=headline_crime(loc))
 
 
 # ---- open data -----------------------------------------------------------------------------------

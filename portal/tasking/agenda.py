@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..concerns.models import ACCEPTED, NEW, Concern, ConcernCategory
+from ..crime.stats import largest_rises
 from ..extensions import db
 from ..places.models import Locality, descendant_ids
 from .models import ACTIVE_STATUSES, Task, TaskingMeeting, task_concerns
@@ -17,11 +18,6 @@ def last_meeting(area_id, before=None):
     if before:
         query = query.where(TaskingMeeting.held_on < before)
     return db.session.execute(query.order_by(TaskingMeeting.held_on.desc())).scalars().first()
-
-
-# Other features add (area, since, until) -> [(kind, summary, concern_id, task_id)] here
-# (the crime import adds the area's largest rises).
-AGENDA_PROVIDERS = []
 
 
 def build_agenda(area, held_on, next_meeting_on=None):
@@ -58,8 +54,7 @@ def build_agenda(area, held_on, next_meeting_on=None):
         items.append(("overdue_task" if overdue else "due_task",
                       f"{task.title} ({task.lead_organisation.name}), due {task.due_on:%d %b %Y}, "
                       f"{task.status_label.lower()}, {task.stage_label.lower()}", None, task.id))
-    for provider in AGENDA_PROVIDERS:
-        items.extend(provider(area, since, held_on))
+    items.extend(largest_rises(area, since, held_on))  # police data: the area's largest rises by type
     order = {"pact_priority": 0, "repeat_concern": 1, "new_concern": 2, "overdue_task": 3, "due_task": 4,
              "crime_rise": 5}
     return sorted(items, key=lambda item: order.get(item[0], 9))

@@ -2,7 +2,7 @@
 import folium
 from markupsafe import Markup
 
-from ..public.maps import SHROPSHIRE_CENTRE, local_assets, map_text
+from ..maps import SHROPSHIRE_CENTRE, local_assets, map_text
 
 COLOURS = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"]
 
