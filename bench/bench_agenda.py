@@ -1,6 +1,7 @@
 """How long the Bronze tasking agenda takes to build for an area with 5,000 open concerns.
 
-    .venv/bin/python bench/bench_agenda.py [--concerns 5000]    (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+    .venv/bin/python bench/bench_agenda.py [--concerns 5000]
+    (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 
 Baseline, in the same process: one plain SELECT count(*) of the same open concerns.
 """
@@ -51,7 +52,8 @@ def main():
             select(func.count()).select_from(Concern).where(Concern.locality_id.in_(descendant_ids(north.id)),
                                                             Concern.status.in_(("new", "accepted")))).scalar_one())
         agenda_time, agenda = timed(lambda: build_agenda(north, today))
-    print(f"database: {url.split('://')[0]}, open concerns in the North area: {counted:,}, agenda items: {len(agenda):,}")
+    print(f"database: {url.split('://')[0]}, open concerns in the North area: {counted:,}, "
+          f"agenda items: {len(agenda):,}")
     report(f"Agenda for the North area (best of {args.repeat})", [
         ("baseline: SELECT count(*) of the open concerns", baseline * 1000, "ms", ""),
         ("build_agenda()", agenda_time * 1000, "ms", ""),

@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from common import ROOT, report, seeded_database
 
 ADMIN = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -141,7 +140,8 @@ def main():
         report(f"{rows:,} rows ({size / 1e6:,.0f} MB), PostgreSQL", [
             ("plain COPY into a bare table (baseline)", rows / copy_seconds, "rows/s", ""),
             ("portal import (validate, match, COPY)", measured["rows"] / measured["seconds"], "rows/s", ""),
-            ("ratio import / COPY", measured["rows"] / measured["seconds"] / (rows / copy_seconds), "x", "target >= 0.5"),
+            ("ratio import / COPY", measured["rows"] / measured["seconds"] / (rows / copy_seconds), "x",
+             "target >= 0.5"),
             ("import peak memory (fresh process)", measured["peak_mb"], "MB", "target: flat in size"),
             ("one hand-written GROUP BY (baseline)", query_seconds, "s", ""),
             ("rollup of the crime indicators", rollup_seconds, "s", ""),

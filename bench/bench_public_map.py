@@ -30,7 +30,8 @@ def add_published_concerns(app, count):
 
     rng = random.Random(2010)
     with app.app_context():
-        places = db.session.execute(select(Locality.id).where(Locality.level.in_(("neighbourhood", "ward")))).scalars().all()
+        places = db.session.execute(select(Locality.id).where(
+            Locality.level.in_(("neighbourhood", "ward")))).scalars().all()
         categories = db.session.execute(select(ConcernCategory.id)).scalars().all()
         statuses = ["new", "in_progress", "responded", "responded", "closed"]
         rows = []
@@ -39,7 +40,8 @@ def add_published_concerns(app, count):
             raised = date(2008, 4, 1) + timedelta(days=rng.randrange(900))
             rows.append(dict(locality_id=rng.choice(places), category_id=rng.choice(categories), source="pact",
                              raised_on=raised, you_said=f"Residents raised concern {i} about their street",
-                             status=status, we_did="Partners patrolled and reported back" if status in ("responded", "closed") else "",
+                             status=status,
+                             we_did="Partners patrolled and reported back" if status in ("responded", "closed") else "",
                              responded_on=raised + timedelta(days=20) if status in ("responded", "closed") else None,
                              published=True, raised_count=1, is_demo=True, internal_notes="", street="",
                              status_reason="", is_priority=False, version_id=1))
@@ -106,7 +108,8 @@ def browser_figures(base):
                 const bytes = [nav, ...performance.getEntriesByType('resource')]
                     .filter(e => e.name.startsWith(location.origin))
                     .reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0);
-                return {bytes, interactive: performance.now(), markers: +document.getElementById('public-map').dataset.markers};
+                return {bytes, interactive: performance.now(), """
+                                    """markers: +document.getElementById('public-map').dataset.markers};
             }""")
             runs.append(figures)
             page.close()

@@ -8,7 +8,8 @@ from .config import ROOT, Config, refuse_unsafe
 from .logging import configure_logging
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
-FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime", "indicators")
+FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime",
+            "indicators")
 
 
 def create_app(config=None):
@@ -159,7 +160,8 @@ def refuse_nul_characters():
     values = [*request.args.items(multi=True), *request.form.items(multi=True), *(request.view_args or {}).items()]
     for name, value in values:
         if isinstance(value, str) and "\x00" in value:
-            abort(400, description=f"'{name[:60]}' contains a NUL character, which is not text: remove it and try again.")
+            abort(400, description=f"'{name[:60]}' contains a NUL character, which is not text: "
+                                   "remove it and try again.")
 
 
 def register_error_handlers(app):

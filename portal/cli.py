@@ -36,7 +36,7 @@ def seed_command(demo):
     try:
         created = load_seed(demo_accounts=demo)
     except PortalError as error:
-        raise click.ClickException(error.message)
+        raise click.ClickException(error.message) from error
     db.session.commit()
     for what, count in created.items():
         click.echo(f"{what:<24} {count:>6} new")
@@ -78,7 +78,7 @@ def create_user(email, display_name, role, organisation, area_keys):
         user = save_user(None, email=email, display_name=display_name, role=role, organisation=org,
                          areas=areas, password=password)
     except PortalError as error:
-        raise click.ClickException(f"{error.field}: {error.message}" if error.field else error.message)
+        raise click.ClickException(f"{error.field}: {error.message}" if error.field else error.message) from error
     click.echo(f"Created {user.email} ({user.role}).")
     current_app.logger.info("user %s created from the CLI", user.email)
 

@@ -111,7 +111,8 @@ class Config:
         self.MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "community-safety@shropshire.example")
         self.TILE_URL = os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
         self.TILE_ATTRIBUTION = os.environ.get(
-            "TILE_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+            "TILE_ATTRIBUTION",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
         )
         self.SEED_DIR = str(ROOT / "seed")
         # Uploaded crime files wait here for the worker: shared storage when workers run elsewhere.

@@ -21,7 +21,7 @@ from portal.maintenance import SeedRecord
 from portal.partners.models import Organisation
 from portal.people.models import User
 from portal.places.models import Locality, LocalityLsoa
-from portal.plan.models import ActionPartner, Action, DeliveryPlan, IndicatorDefinition, Theme
+from portal.plan.models import Action, ActionPartner, DeliveryPlan, IndicatorDefinition, Theme
 
 DEMO_PASSWORD = "shropshire-demo-2010"
 DEMO_USERS = (
@@ -335,7 +335,8 @@ def load_police_sample(seed_dir):
     from portal.indicators.engine import rollup
 
     db.session.commit()  # the importer commits per file; start it from a clean transaction
-    done = {row.file_name for row in db.session.execute(select(CrimeImport).where(CrimeImport.status == "done")).scalars()}
+    done = {row.file_name for row in db.session.execute(
+        select(CrimeImport).where(CrimeImport.status == "done")).scalars()}
     paths = [p for p in sorted((Path(seed_dir) / "police").glob("*.csv")) if p.name not in done]
     if not paths:
         return 0

@@ -13,10 +13,11 @@ from portal.concerns.models import Concern, ConcernCategory, ConcernEvent
 from portal.extensions import db
 from portal.people.models import User
 from portal.places.models import Locality
-from portal.tasking import meetings as tasking_meetings, tasks as tasking
+from portal.tasking import meetings as tasking_meetings
+from portal.tasking import tasks as tasking
 from portal.tasking.models import Task, task_concerns
 
-from .conftest import Browser, DEMO_EMAILS, text_of
+from .conftest import DEMO_EMAILS, Browser, text_of
 
 SAMPLE_ARGS = {"int": 1, "string": "north", "default": "north", "path": "north"}
 

@@ -16,7 +16,7 @@ from portal.people.models import User
 from portal.places.models import Locality
 from portal.tasking import tasks as tasking
 
-from .conftest import Browser, DEMO_EMAILS, text_of
+from .conftest import DEMO_EMAILS, Browser, text_of
 
 HOSTILE = ("abc", "9" * 25, "-1", "0", "nan", "1e309", "0001-01", "9999-12", "0001-01-01", "9999-12-31",
            "31/12/9999", "01/01/0001", "link:abc", "x" * 300, "\x00", "%", "2010-13", " ")
@@ -190,7 +190,8 @@ SURVEY_HEADER = b"survey,period,area,topic,rank,percentage\n"
 @pytest.mark.both_databases
 @pytest.mark.parametrize("row, message", [
     (b"S,2010,north," + b"n" * 300_000 + b",1,\n", "big.csv, row 3: is not valid CSV (field larger than field limit"),
-    (b"S,2010,north," + b"n" * 201 + b",1,\n", "big.csv, row 3, column 'topic': is 201 characters long; at most 200 fit"),
+    (b"S,2010,north," + b"n" * 201 + b",1,\n",
+     "big.csv, row 3, column 'topic': is 201 characters long; at most 200 fit"),
     (b"S" * 161 + b",2010,north,Noise,1,\n", "big.csv, row 3, column 'survey': is 161 characters long"),
     (b"S,2010,north,Noise," + b"9" * 25 + b",\n", f"big.csv, row 3, column 'rank': '{'9' * 25}' is more than"),
     (b"S,2010,north,No\x00ise,1,\n", "big.csv, row 3, column 'topic': holds a NUL character"),

@@ -247,7 +247,8 @@ def test_a_hostile_locality_name_and_concern_text_show_literally_on_every_map(ap
 WATCH_POLICY = """
 window.__violations = [];
 document.addEventListener('securitypolicyviolation',
-  e => window.__violations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + e.sourceFile + ':' + e.lineNumber));
+  e => window.__violations.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + e.sourceFile + ':' \
++ e.lineNumber));
 """
 
 

@@ -107,7 +107,8 @@ def test_a_repeat_concern_is_offered_for_linking_instead_of_a_duplicate(app, as_
     officer = as_role("officer")
     officer.post("/concerns/meetings/new", meeting_form("wem", [concern_row(GRAFFITI, "Graffiti on the shelter", "3")]))
     original = db.session.execute(select(Concern).filter_by(you_said="Graffiti on the shelter")).scalar_one()
-    second = meeting_form("wem", [concern_row(GRAFFITI, "More graffiti, now on the library", "2")], held_on="09/04/2010")
+    second = meeting_form("wem", [concern_row(GRAFFITI, "More graffiti, now on the library", "2")],
+                          held_on="09/04/2010")
     response = officer.post("/concerns/meetings/new", second)
     assert response.status_code == 400
     page = text_of(response)
@@ -168,7 +169,8 @@ def test_a_stale_form_does_not_overwrite_a_newer_change(app, as_role):
     concern = db.session.execute(select(Concern).filter_by(you_said="Graffiti on the shelter")).scalar_one()
     old_version = str(concern.version_id)
     admin = as_role("admin")
-    assert admin.post(f"/concerns/{concern.id}/status", {"status": "accepted", "version": old_version}).status_code == 302
+    assert admin.post(f"/concerns/{concern.id}/status",
+                      {"status": "accepted", "version": old_version}).status_code == 302
     response = officer.post(f"/concerns/{concern.id}/status", {"status": "no_further_action",
                                                                "reason": "Duplicate", "version": old_version})
     assert response.status_code == 400
@@ -244,7 +246,8 @@ def test_table_one_page_shows_the_ranks(as_role):
     html = page.get_data(as_text=True)
     table = html[html.index('id="table-1"'):]
     first_row = re.search(r"<th scope=\"row\"[^>]*>1</th>(.*?)</tr>", table, re.S).group(1)
-    assert "VEHICLE RELATED - SPEEDING TRAFFIC" in first_row and "YOUTH RELATED - YOUTHS INAPPROPRIATE GATHERING" in first_row
+    assert ("VEHICLE RELATED - SPEEDING TRAFFIC" in first_row
+            and "YOUTH RELATED - YOUTHS INAPPROPRIATE GATHERING" in first_row)
 
 
 def test_admin_adds_and_retires_a_category(app, as_role):

@@ -26,6 +26,7 @@ from .conftest import DEMO_EMAILS, Browser, text_of
 def app_on_postgres(databases):
     from portal import create_app
     from portal.config import TestConfig
+
     from .conftest import PG_URL, need
 
     need(PG_URL, "TEST_DATABASE_URL")

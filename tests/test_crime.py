@@ -95,7 +95,8 @@ def bad(tmp_path, case):
     elif case == "headers":
         write(path, [[h for h in header if h != "LSOA code"]] + [r[:7] + r[8:] for r in rows])
     elif case == "encoding":
-        text = "\n".join(",".join(r) for r in [header] + rows).encode() + b"\n" + ",".join(rows[0]).encode()[:-1] + b"\xe9\n"
+        text = ("\n".join(",".join(r) for r in [header] + rows).encode() + b"\n"
+                + ",".join(rows[0]).encode()[:-1] + b"\xe9\n")
         path.write_bytes(text)
     elif case == "month":
         rows[10][1] = "2018-13"
@@ -143,7 +144,8 @@ def test_a_bad_file_is_refused_whole_naming_the_problem(app, backend, tmp_path, 
 
 
 def test_the_cli_imports_with_progress_and_refuses_bad_files(app, tmp_path):
-    runner = app.test_cli_runner(mix_stderr=False) if "mix_stderr" in app.test_cli_runner.__code__.co_varnames else app.test_cli_runner()
+    runner = (app.test_cli_runner(mix_stderr=False) if "mix_stderr" in app.test_cli_runner.__code__.co_varnames
+              else app.test_cli_runner())
     path, chosen = sample(tmp_path)
     result = runner.invoke(args=["crime", "import", str(path), str(bad(tmp_path, "crime type"))])
     assert result.exit_code == 1
@@ -174,7 +176,8 @@ def test_an_upload_left_running_by_a_lost_worker_is_marked_failed_by_the_beat_jo
 
     path, chosen = sample(tmp_path)
     upload = uploads.new_upload([path], path.name)
-    upload.status, upload.started_at = "running", utcnow() - timedelta(seconds=app.config["CELERY_VISIBILITY_TIMEOUT"] + 60)
+    upload.status, upload.started_at = "running", utcnow() - timedelta(
+        seconds=app.config["CELERY_VISIBILITY_TIMEOUT"] + 60)
     db.session.commit()
     assert app.extensions["celery"].tasks["crime.fail_stale_uploads"].delay().get() == 1
     analyst = as_role("analyst")

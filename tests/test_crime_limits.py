@@ -15,7 +15,7 @@ from portal.crime.models import CrimeImport, CrimeRecord
 from portal.crime.services import import_paths
 from portal.extensions import db
 
-from .conftest import Browser, DEMO_EMAILS, text_of
+from .conftest import DEMO_EMAILS, Browser, text_of
 
 OCT = ROOT / "seed" / "police" / "2018-10-west-mercia-street.csv"
 HEADER, *ROWS = OCT.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -43,7 +43,8 @@ def left_in(folder):
 
 
 @pytest.mark.parametrize("case, content, message", [
-    ("not a zip", b"Crime ID,Month\nnot a zip at all\n", "Nothing was imported. oct.zip: is not a zip file, or the zip is damaged"),
+    ("not a zip", b"Crime ID,Month\nnot a zip at all\n",
+     "Nothing was imported. oct.zip: is not a zip file, or the zip is damaged"),
     ("no csv", None, "Nothing was imported. oct.zip: the zip holds no CSV files"),
 ])
 def test_a_zip_that_is_not_one_or_holds_no_csv_is_a_form_message(make_app, tmp_path, case, content, message):
@@ -129,7 +130,8 @@ def test_two_members_of_the_same_force_and_month_are_refused(app, backend, tmp_p
     assert runs == []
     assert [e.message for e in errors] == [
         "both.zip: a/2018-10-west-mercia-street.csv and b/2018-10-west-mercia-street.csv both hold "
-        "West Mercia Police's 2018-10: a zip may hold each force's month once (importing both would keep only the last)"]
+        "West Mercia Police's 2018-10: a zip may hold each force's month once "
+        "(importing both would keep only the last)"]
     assert stored() == before
     assert db.session.execute(select(CrimeRecord.month).limit(1)).scalar() == date(2018, 10, 1)
 

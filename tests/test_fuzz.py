@@ -10,19 +10,19 @@ from datetime import date, timedelta
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 from sqlalchemy import select
 
 from portal.concerns.models import Concern, ConcernCategory
 from portal.extensions import db
 from portal.partners.models import Organisation
-from portal.places.models import Locality
 from portal.people.models import User
+from portal.places.models import Locality
 from portal.tasking import tasks as services
 
-from .conftest import Browser, DEMO_EMAILS
+from .conftest import DEMO_EMAILS, Browser
 
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
@@ -31,7 +31,8 @@ FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
 # Values that broke something once, mixed with any text at all.
 NASTY = st.sampled_from(["", " ", "abc", "9" * 25, "-1", "0", "nan", "inf", "1e309", "0001-01-01", "9999-12-31",
                          "31/12/9999", "01/01/0001", "2010-02-31", "link:abc", "link:" + "9" * 25, "\x00",
-                         "x" * 300, "ß" * 161, "ß" * 150, "=HYPERLINK(\"http://x\")", "<script>", "'; drop table users;--"])
+                         "x" * 300, "ß" * 161, "ß" * 150, "=HYPERLINK(\"http://x\")", "<script>",
+                         "'; drop table users;--"])
 VALUE = st.one_of(NASTY, st.text(max_size=40), st.text(min_size=2000, max_size=9000, alphabet="ab ß\n"),
                   st.integers(min_value=-2**70, max_value=2**70).map(str))
 
@@ -131,10 +132,10 @@ def test_no_value_in_any_form_field_gives_a_server_error(app, backend):
     cases = form_cases()
     assert {"concern", "pact meeting", "task", "task update", "tasking meeting", "user", "partner",
             "locality"} <= set(cases)
-    for name, (url, valid) in cases.items():
+    for _name, (url, valid) in cases.items():
         @given(changes=st.dictionaries(st.sampled_from(sorted(valid)), VALUE, min_size=1, max_size=4))
         @settings(FUZZ)
-        def post(changes):
+        def post(changes, url, valid):
             no_server_error(admin, url, valid | changes)
 
-        post()
+        post(url=url, valid=valid)

@@ -11,10 +11,10 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from portal.concerns import services as concerns
-from portal.concerns.models import Concern, ConcernCategory
+from portal.concerns.models import ConcernCategory
 from portal.config import ROOT
 from portal.crime.models import CrimeImport, CrimeMonthlyCount, CrimeRecord
 from portal.crime.services import import_paths
@@ -29,7 +29,7 @@ from portal.plan.models import IndicatorDefinition
 from .conftest import DEMO_EMAILS, text_of
 
 POLICE = ROOT / "seed" / "police"
-LOCALITIES = {l["key"]: l for l in json.loads((ROOT / "seed" / "localities.json").read_text())["localities"]}
+LOCALITIES = {loc["key"]: loc for loc in json.loads((ROOT / "seed" / "localities.json").read_text())["localities"]}
 SAC = {"Burglary", "Vehicle crime", "Robbery"}
 NOT_ASB = lambda kind: kind != "Anti-social behaviour"  # noqa: E731
 
@@ -240,7 +240,7 @@ def test_the_assessment_covers_the_latest_twelve_months_and_annualises_by_the_mo
     assert "December 2017 to November 2018 compared with the same months a year earlier" in page
     assert "police data for 2 of its 12 months (Oct 2018 to Nov 2018)" in page
     ward = LOCALITIES["quarry-and-coton-hill"] if "quarry-and-coton-hill" in LOCALITIES else next(
-        l for l in LOCALITIES.values() if l["name"] == "Quarry and Coton Hill")
+        loc for loc in LOCALITIES.values() if loc["name"] == "Quarry and Coton Hill")
     lsoas = set(ward["lsoa_codes"])
     crimes = by_hand(october, lsoas, NOT_ASB) + by_hand(november, lsoas, NOT_ASB)
     population = one(Locality, key=ward["key"]).population
@@ -385,8 +385,8 @@ def test_a_relative_target_is_measured_against_the_baseline_period_and_edits_are
     _, november = real_rows("2018-11")
     county = LOCALITIES["shropshire"]
     damage = lambda kind: kind == "Criminal damage and arson"  # noqa: E731
-    base = (by_hand(october, set(county["lsoa_codes"]), damage) + by_hand(november, set(county["lsoa_codes"]), damage)) \
-        * 1000 / county["population"] * 12 / 2
+    base = (by_hand(october, set(county["lsoa_codes"]), damage)
+            + by_hand(november, set(county["lsoa_codes"]), damage)) * 1000 / county["population"] * 12 / 2
     row = next(r for r in services.report("monthly", date(2018, 11, 1), one(Locality, key="shropshire"))
                if r.indicator.code == code)
     assert row.aim.target == pytest.approx(base * 0.99)

@@ -29,7 +29,7 @@ def by_hand(month, lsoas, types):
 
 
 def seed_locality(key):
-    return next(l for l in LOCALITIES if l["key"] == key)
+    return next(loc for loc in LOCALITIES if loc["key"] == key)
 
 
 def value(code, key, period_type, start):
@@ -89,7 +89,8 @@ def test_change_on_last_year_uses_the_same_period_a_year_earlier(app, tmp_path):
 
 
 def test_rag_follows_the_trajectory_and_the_polarity(app):
-    ni16 = db.session.execute(select(IndicatorDefinition).filter_by(code="ni16-serious-acquisitive-crime-rate")).scalar_one()
+    ni16 = db.session.execute(
+        select(IndicatorDefinition).filter_by(code="ni16-serious-acquisitive-crime-rate")).scalar_one()
     assert services.trajectory(ni16, date(2010, 4, 1)) == pytest.approx(ni16.baseline)
     assert services.trajectory(ni16, date(2011, 3, 31)) == pytest.approx(ni16.target)
     assert services.trajectory(ni16, date(2018, 12, 1)) == pytest.approx(ni16.target)
@@ -134,7 +135,8 @@ def test_the_pmcg_report_shows_values_targets_rag_and_exports(app, as_role):
 
 def test_an_analyst_enters_a_survey_figure_and_it_is_audited(app, as_role):
     analyst = as_role("analyst")
-    ni5 = db.session.execute(select(IndicatorDefinition).filter_by(code="ni5-satisfaction-with-local-area")).scalar_one()
+    ni5 = db.session.execute(
+        select(IndicatorDefinition).filter_by(code="ni5-satisfaction-with-local-area")).scalar_one()
     county = db.session.execute(select(Locality).filter_by(key="shropshire")).scalar_one()
     form = {"indicator": str(ni5.id), "locality": str(county.id), "period_type": "financial_year",
             "period_start": "2010-04", "value": "84.5", "note": "Place Survey 2010"}

@@ -215,11 +215,9 @@ def test_demo_accounts_never_sign_in_in_production_even_if_a_development_seed_le
 
 
 def test_seed_without_demo_removes_the_demo_accounts(app):
-    from portal.concerns.models import Concern
-
     from datetime import date
 
-    from portal.concerns.models import ConcernCategory
+    from portal.concerns.models import Concern, ConcernCategory
     from portal.places.models import Locality
 
     officer = db.session.execute(select(User).filter_by(email=DEMO_EMAILS["officer"])).scalar_one()

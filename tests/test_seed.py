@@ -136,7 +136,7 @@ def test_seeding_again_keeps_what_an_admin_edited(app, backend, as_role):
 
     assert count_rows() == before, output  # nothing duplicated, nothing re-created
     wem, aid, category, indicator, user = (db.session.get(model, i) for model, i in zip(
-        (Locality, Organisation, ConcernCategory, IndicatorDefinition, User), ids))
+        (Locality, Organisation, ConcernCategory, IndicatorDefinition, User), ids, strict=True))
     assert (wem.name, wem.key, wem.population, wem.aliases) == ("Wem Town", "wem-town", 6100, ["Wem"])
     assert (aid.name, aid.short_name) == ("West Mercia Women's Aid", "WMWA")
     assert category.retired
@@ -148,7 +148,8 @@ def test_seeding_again_keeps_what_an_admin_edited(app, backend, as_role):
 
 
 def test_a_database_seeded_before_the_seed_kept_records_keeps_its_edits_too(app):
-    """Databases seeded by an older portal have no record of what the seed inserted: their rows are adopted as they are."""
+    """Databases seeded by an older portal have no record of what the seed inserted: their rows are adopted
+    as they are."""
     from sqlalchemy import delete
 
     from portal.maintenance import SeedRecord

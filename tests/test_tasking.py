@@ -53,7 +53,8 @@ def test_the_whole_workflow_from_concern_to_published_we_did(app, as_role):
     concern = new_concern()
     officer, partner = as_role("officer"), as_role("partner")
     north = one(Locality, key="north")
-    response = officer.post("/tasking/meetings/new", {"area": str(north.id), "held_on": date.today().strftime("%d/%m/%Y"),
+    response = officer.post("/tasking/meetings/new", {"area": str(north.id),
+                                                      "held_on": date.today().strftime("%d/%m/%Y"),
                                                       "attendees": [str(user("partner").organisation_id)]})
     assert response.status_code == 302
     meeting = db.session.execute(select(TaskingMeeting)).scalars().one()
@@ -67,7 +68,8 @@ def test_the_whole_workflow_from_concern_to_published_we_did(app, as_role):
     task = one(Task, title="Youths at Wem recreation ground")
     db.session.refresh(concern)
     assert concern.status == "accepted" and task.concerns == [concern]
-    assert db.session.execute(select(OutboxMessage).filter_by(to_email=DEMO_EMAILS["partner"], kind="assigned")).scalar_one()
+    assert db.session.execute(
+        select(OutboxMessage).filter_by(to_email=DEMO_EMAILS["partner"], kind="assigned")).scalar_one()
 
     workspace = text_of(partner.get("/tasks/"))
     assert "My organisation's tasks" in workspace and "Youths at Wem recreation ground" in workspace
@@ -130,7 +132,8 @@ def test_two_partners_saving_at_once_lose_nothing(app, as_role):
         person.get(f"/tasks/{task.id}")
     version = str(task.version_id)
     base = {"version": version, "stage": "scanning", "status": "open"}
-    assert first.post(f"/tasks/{task.id}/update", base | {"text": "Met the school about home-time parking"}).status_code == 302
+    assert first.post(f"/tasks/{task.id}/update",
+                      base | {"text": "Met the school about home-time parking"}).status_code == 302
     response = second.post(f"/tasks/{task.id}/update", base | {"text": "Letter drop done on Mill Lane"})
     assert response.status_code == 409
     page = text_of(response)
@@ -146,7 +149,8 @@ def test_two_partners_saving_at_once_lose_nothing(app, as_role):
 @pytest.mark.parametrize("case", ["past due", "owner outside lead", "empty title"])
 def test_bad_new_tasks_are_refused_with_a_message_and_nothing_saved(app, as_role, case):
     officer = as_role("officer")
-    data = {"title": "Parking at the school", "problem": "Cars on the zig-zags", "locality": str(one(Locality, key="wem").id),
+    data = {"title": "Parking at the school", "problem": "Cars on the zig-zags",
+            "locality": str(one(Locality, key="wem").id),
             "lead_organisation": str(user("partner").organisation_id), "owner": str(user("partner").id),
             "due_on": FUTURE, "priority": "high"}
     expected = {"past due": ("due_on", (date.today() - timedelta(days=1)).strftime("%d/%m/%Y"),
@@ -172,7 +176,8 @@ def test_bad_task_updates_are_refused_and_change_nothing(app, as_role, case):
     db.session.refresh(task)
     base = {"version": str(task.version_id), "stage": task.stage, "status": task.status}
     data, message = {
-        "skip analysis": ({"stage": "response"}, "A task moves one SARA stage at a time: from Scanning the next is Analysis"),
+        "skip analysis": ({"stage": "response"},
+                          "A task moves one SARA stage at a time: from Scanning the next is Analysis"),
         "response without analysis": ({"stage": "response"},
                                       "Record the analysis (victim, offender or location) before moving to Response"),
         "complete without we did": ({"status": "completed", "assessment": "Fewer calls", "we_did": ""},
@@ -203,7 +208,8 @@ def test_a_closed_meeting_record_is_final_and_takes_corrections(app, as_role):
     assert "This meeting is closed and its record cannot change" in text_of(response)
     assert officer.post(f"/tasking/meetings/{meeting.id}/corrections",
                         {"text": "Item 1: the school is Wem Junior, not Wem Infants"}).status_code == 302
-    rows = list(csv.reader(io.StringIO(officer.get(f"/tasking/meetings/{meeting.id}/record.csv").get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(
+        officer.get(f"/tasking/meetings/{meeting.id}/record.csv").get_data(as_text=True))))
     assert rows[1][3] == "No further action" and rows[1][4] == "Already handled by the school"
     assert rows[-1][1] == "Correction" and "Wem Junior" in rows[-1][2]
     db.session.refresh(second)
@@ -213,7 +219,8 @@ def test_a_closed_meeting_record_is_final_and_takes_corrections(app, as_role):
 def test_an_officer_of_another_area_cannot_chair_or_decide(app, as_role):
     officer = as_role("officer")
     south = one(Locality, key="south")
-    response = officer.post("/tasking/meetings/new", {"area": str(south.id), "held_on": date.today().strftime("%d/%m/%Y")})
+    response = officer.post("/tasking/meetings/new",
+                            {"area": str(south.id), "held_on": date.today().strftime("%d/%m/%Y")})
     assert response.status_code == 400
     assert db.session.execute(select(func.count()).select_from(TaskingMeeting)).scalar_one() == 0
 
@@ -224,7 +231,8 @@ def test_an_update_by_another_organisation_notifies_the_task_partners(app, as_ro
     db.session.refresh(task)
     officer.post(f"/tasks/{task.id}/update", {"version": str(task.version_id), "stage": "scanning", "status": "open",
                                               "text": "Extra patrols booked for Friday"})
-    message = db.session.execute(select(OutboxMessage).filter_by(kind="update", to_email=DEMO_EMAILS["partner"])).scalar_one()
+    message = db.session.execute(
+        select(OutboxMessage).filter_by(kind="update", to_email=DEMO_EMAILS["partner"])).scalar_one()
     assert "Extra patrols booked for Friday" in message.body
     assert "Extra patrols booked for Friday" in text_of(as_role("admin").get("/admin/outbox"))
 

@@ -213,7 +213,6 @@ def test_an_import_whose_worker_is_killed_is_redelivered_to_another_worker_and_c
 def test_an_import_whose_worker_is_lost_is_shown_failed_and_its_retry_completes(
         worker_app, worker_redis_url, celery_worker_process, tmp_path):
     import signal
-    import time
     import uuid
     from datetime import date
 

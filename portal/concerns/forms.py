@@ -1,12 +1,21 @@
-from datetime import date
+from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (BooleanField, FieldList, FloatField, Form, FormField, HiddenField, IntegerField,
-                     RadioField, SelectField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-
-from datetime import timedelta
 
 from ..forms import CheckboxesField, DateWithin, GovukDateField, finite, parse_id
 from .models import SOURCE_LABELS, STATUS_LABELS
@@ -32,10 +41,15 @@ class ConcernEntryForm(Form):
     category = SelectField("Category", coerce=str, default="")
     you_said = TextAreaField("What residents said", validators=[Length(max=2000)], render_kw={"rows": 3},
                              description="Shown to the public as 'You said'. No names or house numbers.")
-    locality = SelectField("Where", coerce=str, default="", description="Leave as the meeting's locality, or pick a ward")
+    locality = SelectField("Where", coerce=str, default="",
+                           description="Leave as the meeting's locality, or pick a ward")
     street = StringField("Street or landmark (optional, never public)", validators=[Optional(), Length(max=200)])
-    lat = FloatField("Latitude (optional)", validators=[Optional(), finite, NumberRange(52.3, 53.1, "Latitude must be in Shropshire (52.3 to 53.1)")])
-    lon = FloatField("Longitude (optional)", validators=[Optional(), finite, NumberRange(-3.3, -2.2, "Longitude must be in Shropshire (-3.3 to -2.2)")])
+    lat = FloatField("Latitude (optional)",
+                     validators=[Optional(), finite,
+                                 NumberRange(52.3, 53.1, "Latitude must be in Shropshire (52.3 to 53.1)")])
+    lon = FloatField("Longitude (optional)",
+                     validators=[Optional(), finite,
+                                 NumberRange(-3.3, -2.2, "Longitude must be in Shropshire (-3.3 to -2.2)")])
     raised_count = IntegerField("Residents raising it", default=1,
                                 validators=[Optional(), NumberRange(1, 500, "Enter a number from 1 to 500")])
     internal_notes = TextAreaField("Internal notes (never public)", validators=[Optional(), Length(max=4000)],
@@ -71,7 +85,8 @@ def concern_rows_sent():
 
 
 class PactMeetingForm(FlaskForm):
-    locality = SelectField("Neighbourhood or ward", coerce=str, validators=[DataRequired("Choose where the meeting was held")])
+    locality = SelectField("Neighbourhood or ward", coerce=str,
+                           validators=[DataRequired("Choose where the meeting was held")])
     held_on = GovukDateField("Date of the meeting", format=["%Y-%m-%d", "%d/%m/%Y"], description=DATE_HINT,
                         validators=[DataRequired("Enter the date of the meeting"), DateWithin()],
                         default=date.today)

@@ -15,8 +15,21 @@ from ..extensions import db
 from ..models import utcnow
 from ..partners.models import Organisation
 from ..places.models import Locality, descendant_ids
-from .models import (NEW, NO_FURTHER_ACTION, OPEN_STATUSES, RESPONDED, SOURCE_LABELS, SOURCES, STATUS_LABELS,
-                     STATUSES, TRANSITIONS, Concern, ConcernCategory, ConcernEvent, PactMeeting)
+from .models import (
+    NEW,
+    NO_FURTHER_ACTION,
+    OPEN_STATUSES,
+    RESPONDED,
+    SOURCE_LABELS,
+    SOURCES,
+    STATUS_LABELS,
+    STATUSES,
+    TRANSITIONS,
+    Concern,
+    ConcernCategory,
+    ConcernEvent,
+    PactMeeting,
+)
 from .policy import can_change, may_log_in
 
 
@@ -94,7 +107,7 @@ def open_repeat_candidates(pairs):
     pairs = {p for p in pairs if all(p)}
     if not pairs:
         return {}
-    localities = {l for l, _ in pairs}
+    localities = {locality_id for locality_id, _ in pairs}
     rows = db.session.execute(
         select(Concern).where(Concern.status.in_(OPEN_STATUSES), Concern.locality_id.in_(localities),
                               Concern.repeat_of_id.is_(None)).order_by(Concern.raised_on, Concern.id)

@@ -1,8 +1,7 @@
 import io
 from datetime import date
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context,
-                   url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,13 +11,26 @@ from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
 from ..errors import ConflictError, ImportRejected
 from ..extensions import db
-from ..forms import form_page, int_or_none as _int, page_number, render_form
+from ..forms import form_page, page_number, render_form
+from ..forms import int_or_none as _int
 from ..partners.services import all_organisations
 from ..places import services as places
 from ..places.models import Locality
 from . import policy, services, survey
-from .forms import (MAX_CONCERN_ROWS, TOO_MANY_ROWS, CategoryForm, ConcernForm, PactMeetingForm, PeriodForm,
-                    PublishForm, RegisterFilterForm, StatusForm, SurveyUploadForm, concern_rows_sent, repeat_of)
+from .forms import (
+    MAX_CONCERN_ROWS,
+    TOO_MANY_ROWS,
+    CategoryForm,
+    ConcernForm,
+    PactMeetingForm,
+    PeriodForm,
+    PublishForm,
+    RegisterFilterForm,
+    StatusForm,
+    SurveyUploadForm,
+    concern_rows_sent,
+    repeat_of,
+)
 from .models import GROUPS, OPEN_STATUSES, STATUS_LABELS, TRANSITIONS, Concern, ConcernCategory, PactMeeting
 
 bp = Blueprint("concerns", __name__, url_prefix="/concerns")
@@ -60,7 +72,7 @@ def _filters(form):
 def _filter_form():
     form = RegisterFilterForm(request.args)
     form.area.choices = [("", "All areas")] + [(str(a.id), a.name) for a in places.areas()]
-    form.locality.choices = [("", "Anywhere")] + [(str(i), l) for i, l in places.choices_below_area()]
+    form.locality.choices = [("", "Anywhere")] + [(str(i), label) for i, label in places.choices_below_area()]
     form.category.choices = category_choices("Any category")
     form.validate()
     return form
@@ -321,7 +333,7 @@ def survey_results():
     choices = survey.surveys()
     if not choices:
         return render_template("concerns/survey.html", history=None, choices=[])
-    names = {l.id: l.name for l in db.session.execute(select(Locality)).scalars()}
+    names = {loc.id: loc.name for loc in db.session.execute(select(Locality)).scalars()}
     wanted = request.args.get("survey"), _int(request.args.get("area"))
     chosen = next((c for c in choices if (c[0], c[1]) == wanted), choices[0])
     history = survey.rank_history(chosen[0], chosen[1])

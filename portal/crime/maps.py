@@ -24,7 +24,7 @@ def rate_map(ranked, config):
         tip = map_text(f"{loc.name}: {row['rate']:.1f} crimes per 1,000 a year ({row['crimes']} recorded)")
         if loc.boundary:
             folium.GeoJson({"type": "Feature", "geometry": loc.boundary, "properties": {}},
-                           style_function=lambda _, c=colour(row["rate"]): {"fillColor": c, "color": "#505a5f",
+                           style_function=lambda _, c=colour(row["rate"]): {"fillColor": c, "color": "#505a5f",  # noqa: B008 binds this row's colour
                                                                              "weight": 1, "fillOpacity": 0.75},
                            tooltip=tip).add_to(fmap)
         elif loc.centre_lat is not None:

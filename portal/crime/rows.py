@@ -227,7 +227,7 @@ class BatchWriter:
             csv.writer(buffer, lineterminator="\n").writerows(self.batch)  # None -> empty -> NULL
             self.copy.write(buffer.getvalue())
         else:
-            db.session.execute(insert(CrimeRecord.__table__), [dict(zip(COLUMNS, v)) for v in self.batch])
+            db.session.execute(insert(CrimeRecord.__table__), [dict(zip(COLUMNS, v, strict=True)) for v in self.batch])
         self.batch = []
 
     def close(self, failed=False):

@@ -142,7 +142,8 @@ def import_paths(paths, *, by=None, progress=None, hold_seconds=0):
     for source in found:
         try:
             runs.append(import_source(source, by=by, matcher=matcher, hold_seconds=hold_seconds,
-                                      progress=(lambda done, total, s=source: progress(s, done, total)) if progress else None))
+                                      progress=((lambda done, total, s=source: progress(s, done, total))
+                                                if progress else None)))
             log.info("Imported %s: %s rows for %s", source.name, runs[-1].rows, runs[-1].month,
                      extra={"file": source.name, "month": runs[-1].month, "rows": runs[-1].rows})
         except ImportRejected as error:

@@ -65,7 +65,8 @@ def sources(paths):
                 with zipfile.ZipFile(path) as archive:
                     members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv") and not m.is_dir()]
             except (zipfile.BadZipFile, OSError, EOFError):
-                raise ImportRejected(display_name(path.name), reason="is not a zip file, or the zip is damaged") from None
+                raise ImportRejected(display_name(path.name),
+                                     reason="is not a zip file, or the zip is damaged") from None
             if not members:
                 raise ImportRejected(display_name(path.name), reason="the zip holds no CSV files")
             members.sort(key=lambda m: m.filename)

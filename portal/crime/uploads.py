@@ -120,7 +120,8 @@ def status(upload, job_state, job_info, timeout, now=None):
             fail(upload, f"The import failed: {job_info}")
         elif upload.status == "running" and job_state == "PENDING":
             fail(upload, LOST)  # running, yet the result backend has never heard of the job
-        elif db.session.execute(select(CrimeUpload.id).where(CrimeUpload.id == upload.id, _stale(timeout, now))).first():
+        elif db.session.execute(select(CrimeUpload.id).where(CrimeUpload.id == upload.id,
+                                                             _stale(timeout, now))).first():
             fail(upload, LOST if upload.status == "running" else NOT_STARTED)
     if upload.status == "done":
         return {"state": "done", "percent": 100, **(upload.result or {})}

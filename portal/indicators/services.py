@@ -170,7 +170,8 @@ def trend(indicator_id, locality_id, period_type, limit=24):
     aim = goal(indicator, locality_id)
     rows = db.session.execute(select(IndicatorValue).where(
         IndicatorValue.indicator_id == indicator_id, IndicatorValue.locality_id == locality_id,
-        IndicatorValue.period_type == period_type).order_by(IndicatorValue.period_start.desc()).limit(limit)).scalars().all()
+        IndicatorValue.period_type == period_type).order_by(IndicatorValue.period_start.desc()).limit(limit)
+    ).scalars().all()
     rows.reverse()
     return {"labels": [label(r.period_type, r.period_start, r.period_end) for r in rows],
             "values": [annualised(indicator, r) for r in rows],

@@ -67,7 +67,8 @@ def report_csv():
                          "; ".join(r.marks), r.proxy, _num(v.previous_value if v else None),
                          _num(v.change_pct if v else None), "same period a year earlier, month for month"])
     name = f"pmcg-{frequency}-{locality.key}-{chosen[0] if chosen else 'none'}.csv"
-    return Response(buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _num(value):
@@ -152,11 +153,13 @@ def manual():
     form = ManualValueForm()
     form.indicator.choices = [("", "Choose an indicator")] + [
         (str(i.id), f"{i.ni_code + ': ' if i.ni_code else ''}{i.name}") for i in db.session.execute(
-            select(IndicatorDefinition).where(or_(IndicatorDefinition.source == "manual", IndicatorDefinition.proxy_note != ""))
+            select(IndicatorDefinition).where(or_(IndicatorDefinition.source == "manual",
+                                                  IndicatorDefinition.proxy_note != ""))
             .order_by(IndicatorDefinition.code)).scalars()]
     form.locality.choices = [("", "Choose a locality")] + [
-        (str(l.id), f"{l.name} ({l.level_label.lower()})") for l in db.session.execute(
-            select(Locality).where(Locality.level.in_(("county", "area", "neighbourhood"))).order_by(Locality.id)).scalars()]
+        (str(loc.id), f"{loc.name} ({loc.level_label.lower()})") for loc in db.session.execute(
+            select(Locality).where(Locality.level.in_(("county", "area", "neighbourhood")))
+            .order_by(Locality.id)).scalars()]
     if form_page("indicators/manual.html", form, history=services.manual_history(),
                  labels=PERIOD_LABELS).validate_on_submit():
         first = form.period_start.data.replace(day=1)

@@ -51,7 +51,8 @@ def deliver_pending(limit=200):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         for message in pending:
             email = EmailMessage()
-            email["From"], email["To"], email["Subject"] = config["MAIL_DEFAULT_SENDER"], message.to_email, message.subject
+            email["From"], email["To"], email["Subject"] = (config["MAIL_DEFAULT_SENDER"], message.to_email,
+                                                            message.subject)
             email.set_content(message.body)
             try:
                 smtp.send_message(email)

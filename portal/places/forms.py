@@ -13,7 +13,8 @@ class LocalityForm(FlaskForm):
     level = SelectField("Level", choices=[("", "Choose a level")] + list(LEVEL_LABELS.items()),
                         validators=[DataRequired("Choose a level")])
     parent = SelectField("Sits within", coerce=str)
-    population = IntegerField("Population", validators=[Optional(), NumberRange(min=0, message="Population cannot be negative"),
+    population = IntegerField("Population",
+                              validators=[Optional(), NumberRange(min=0, message="Population cannot be negative"),
                                           NumberRange(max=10_000_000, message="Enter a population up to 10,000,000")],
                               description="Residents, used for rates per 1,000")
     population_source = StringField("Source of the population figure", validators=[Optional(), Length(max=300)])

@@ -24,8 +24,8 @@ def edit(locality_id=None):
     loc = db.get_or_404(Locality, locality_id) if locality_id else None
     form = LocalityForm(obj=loc if request.method == "GET" else None)
     form.parent.choices = [("", "None (the county)")] + [
-        (str(l.id), f"{'— ' * depth}{l.name} ({l.level_label})") for depth, l in services.tree()
-        if l.level != "ward" and l is not loc]
+        (str(locality.id), f"{'— ' * depth}{locality.name} ({locality.level_label})")
+        for depth, locality in services.tree() if locality.level != "ward" and locality is not loc]
     if request.method == "GET" and loc is not None:
         form.parent.data = str(loc.parent_id or "")
         form.aliases.data = ", ".join(loc.aliases or [])

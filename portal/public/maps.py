@@ -12,6 +12,7 @@ from markupsafe import Markup
 from ..maps import SHROPSHIRE_CENTRE, local_assets, map_text
 from .services import ward_boundaries
 
+
 def public_map(config):
     """{"header", "html", "script", "name"}: the parts of a folium map to embed in our page."""
     fmap = folium.Map(location=SHROPSHIRE_CENTRE, zoom_start=9, tiles=None, maxZoom=18,

@@ -52,7 +52,8 @@ def document(server):
                 {"application/geo+json": {"schema": {"type": "object"}}}, FILTERS, bad_request=True),
             "/api/concerns.csv": _get("Published concerns as CSV", "The same records as a CSV file.",
                                       {"text/csv": {"schema": {"type": "string"}}}, FILTERS, bad_request=True),
-            "/api/concerns/{id}.json": _get("One published concern", "", {"application/json": {"schema": PUBLIC_CONCERN}},
+            "/api/concerns/{id}.json": _get("One published concern", "",
+                                            {"application/json": {"schema": PUBLIC_CONCERN}},
                                             [ident], not_found=True),
             "/api/map-points.json": _get(
                 "Map markers", "Concern ids and public statuses grouped by point: [[lat, lon, [[id, status]...]]].",

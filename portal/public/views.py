@@ -58,7 +58,8 @@ def refuse_bad_filters():
 
 
 def public_args():
-    return {k: v for k, v in request.args.items() if k in ("q", "area", "category", "date_from", "date_to", "status") and v}
+    return {k: v for k, v in request.args.items()
+            if k in ("q", "area", "category", "date_from", "date_to", "status") and v}
 
 
 def shared_json(name, build, *key_parts):

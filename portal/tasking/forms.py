@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, URL
+from wtforms.validators import URL, DataRequired, Length, Optional
 
 from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField
 from .models import DECISIONS, PRIORITIES, STAGE_LABELS, TASK_STATUS_LABELS
@@ -32,7 +32,9 @@ class TaskUpdateForm(FlaskForm):
     version = VersionField()
     text = TextAreaField("Update", validators=[Optional(), Length(max=5000)],
                          description="What was done, found or planned")
-    link = StringField("Link to a document (optional)", validators=[Optional(), URL(message="Enter a full web address, starting https://"), Length(max=500)])
+    link = StringField("Link to a document (optional)",
+                       validators=[Optional(), URL(message="Enter a full web address, starting https://"),
+                                   Length(max=500)])
     stage = SelectField("SARA stage", choices=list(STAGE_LABELS.items()))
     status = SelectField("Status", choices=list(TASK_STATUS_LABELS.items()))
     blocked_reason = TextAreaField("What is blocking it", validators=[Optional(), Length(max=2000)])

@@ -26,7 +26,8 @@ def open_meeting(*, by, area_id, held_on, next_meeting_on=None, attendee_ids=())
     if next_meeting_on and next_meeting_on <= held_on:
         raise PortalError("The next meeting must be after this one", field="next_meeting_on")
     meeting = TaskingMeeting(area=area, held_on=held_on, next_meeting_on=next_meeting_on, chair_id=by.id)
-    meeting.attendees = db.session.execute(select(Organisation).where(Organisation.id.in_(attendee_ids))).scalars().all()
+    meeting.attendees = db.session.execute(
+        select(Organisation).where(Organisation.id.in_(attendee_ids))).scalars().all()
     for position, (kind, summary, concern_id, task_id) in enumerate(build_agenda(area, held_on, next_meeting_on)):
         meeting.items.append(AgendaItem(position=position, kind=kind, summary=summary, concern_id=concern_id,
                                         task_id=task_id))

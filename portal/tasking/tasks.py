@@ -18,9 +18,24 @@ from ..notifications.services import notify
 from ..partners.models import Organisation
 from ..people.models import User
 from ..places.models import Locality
-from .models import (ACTIVE_STATUSES, ASSESSMENT, BLOCKED, CLOSED, COMPLETED, ESCALATED, IN_PROGRESS, OPEN,
-                     RESPONSE, SCANNING, STAGE_LABELS, STAGES, TASK_STATUS_LABELS, Task, TaskUpdate,
-                     task_supporting_organisations)
+from .models import (
+    ACTIVE_STATUSES,
+    ASSESSMENT,
+    BLOCKED,
+    CLOSED,
+    COMPLETED,
+    ESCALATED,
+    IN_PROGRESS,
+    OPEN,
+    RESPONSE,
+    SCANNING,
+    STAGE_LABELS,
+    STAGES,
+    TASK_STATUS_LABELS,
+    Task,
+    TaskUpdate,
+    task_supporting_organisations,
+)
 from .policy import can_link_concern, can_raise_in, can_review, can_update, visible_tasks
 
 # ---- lists ----------------------------------------------------------------------------------------
@@ -109,7 +124,8 @@ def create_task(*, by, title, problem, locality_id, lead_organisation_id, suppor
                           f"{owner.display_name} is not a member of it", field="owner")
     if due_on is None or due_on < today:
         raise PortalError("The due date must be today or later", field="due_on")
-    linked = db.session.execute(select(Concern).where(Concern.id.in_(concern_ids))).scalars().all() if concern_ids else []
+    linked = (db.session.execute(select(Concern).where(Concern.id.in_(concern_ids))).scalars().all()
+              if concern_ids else [])
     for concern in linked:
         check_link(by, area.id, concern)
     task = Task(title=title.strip(), problem=problem.strip(), area_id=area.id, locality_id=locality.id,
@@ -214,7 +230,8 @@ def _apply(task, *, new_stage, new_status, blocked_reason, texts):
 def _tell_partners(task, by, entry):
     """Everyone in the task's organisations but the updater's own hears of the update."""
     for person in _people_of(task.organisation_ids, except_organisation=by.organisation_id):
-        notify(person, f"Update on {task.title}", f"{by.display_name} ({by.organisation.name if by.organisation else ''}) "
+        notify(person, f"Update on {task.title}",
+               f"{by.display_name} ({by.organisation.name if by.organisation else ''}) "
                f"updated the task '{task.title}': {describe(entry)}\n\nOpen it: /tasks/{task.id}",
                kind="update", dedupe_key=f"update:{entry.id}:{person.id}")
 

@@ -11,11 +11,14 @@ from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_all
 from ..concerns.models import Concern
 from ..errors import ConflictError, PortalError
 from ..extensions import db
-from ..forms import form_page, int_or_none as _int, parse_id, render_form
+from ..forms import form_page, parse_id, render_form
+from ..forms import int_or_none as _int
 from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
-from . import meetings as meeting_services, policy, tasks as task_services
+from . import meetings as meeting_services
+from . import policy
+from . import tasks as task_services
 from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskForm, TaskUpdateForm
 from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
 
@@ -50,7 +53,8 @@ def my_tasks():
 def new_task():
     form = TaskForm()
     form.locality.choices = [("", "Choose a place")] + [
-        (str(i), label) for i, label in places.choices_below_area(None if current_user.is_admin else current_user.area_ids)]
+        (str(i), label)
+        for i, label in places.choices_below_area(None if current_user.is_admin else current_user.area_ids)]
     form.lead_organisation.choices = organisation_choices("Choose the lead partner")
     form.supporting.choices = [(o.id, o.name) for o in all_organisations(active_only=True)]
     form.owner.choices = owner_choices()
