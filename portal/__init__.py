@@ -183,7 +183,7 @@ def register_error_handlers(app):
         from flask import g
 
         response = app.make_response((render_template("errors/403.html", error=error), 403))
-        # Says whether the role was refused or just this record (tests/test_access.py relies on it).
+        # Says whether the role was refused or just this record (tests/app/test_access.py relies on it).
         response.headers["X-Access-Refused"] = g.get("access_refused", "role")
         return response
 

@@ -2,7 +2,7 @@
 
 Every view states who may use it with ``@allow(...)``. A request to a view
 that states nothing is refused (deny by default), and
-tests/test_access.py walks every URL rule to prove each statement holds.
+tests/app/test_access.py walks every URL rule to prove each statement holds.
 """
 from functools import wraps
 

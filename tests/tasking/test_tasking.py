@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.concerns.models import Concern, ConcernCategory
 from portal.extensions import db
 from portal.notifications.models import OutboxMessage
 from portal.partners.models import Organisation
@@ -16,37 +15,10 @@ from portal.places.models import Locality
 from portal.tasking import tasks as services
 from portal.tasking.models import Task, TaskingMeeting, TaskUpdate
 
-from .conftest import DEMO_EMAILS, Browser, text_of
+from ..conftest import DEMO_EMAILS, Browser, text_of
+from ..factories import new_concern, new_task, one, user
 
 FUTURE = (date.today() + timedelta(days=21)).strftime("%d/%m/%Y")
-
-
-def one(model, **by):
-    return db.session.execute(select(model).filter_by(**by)).scalar_one()
-
-
-def user(role):
-    return one(User, email=DEMO_EMAILS[role])
-
-
-def new_concern(where="wem", said="Youths gathering at the recreation ground every night",
-                name="YOUTH RELATED - YOUTHS INAPPROPRIATE GATHERING", **extra):
-    concern = Concern(locality=one(Locality, key=where), category=one(ConcernCategory, name=name), source="pact",
-                      raised_on=date.today() - timedelta(days=3), you_said=said, status="new",
-                      internal_notes="Caller lives at 4 Mill Lane", **extra)
-    db.session.add(concern)
-    db.session.commit()
-    return concern
-
-
-def new_task(concern=None, owner_role="partner", due=None, where="wem"):
-    task = services.create_task(
-        by=user("officer"), title="Youths at the recreation ground", problem="Gatherings most nights",
-        locality_id=one(Locality, key=where).id, lead_organisation_id=user(owner_role).organisation_id,
-        owner_id=user(owner_role).id, due_on=due or date.today() + timedelta(days=14),
-        concern_ids=[concern.id] if concern else [], today=date.today() - timedelta(days=60) if due else None)
-    db.session.commit()
-    return task
 
 
 def test_the_whole_workflow_from_concern_to_published_we_did(app, as_role):

@@ -17,7 +17,7 @@ from portal.tasking import meetings as tasking_meetings
 from portal.tasking import tasks as tasking
 from portal.tasking.models import Task, task_concerns
 
-from .conftest import DEMO_EMAILS, Browser, text_of
+from ..conftest import DEMO_EMAILS, Browser, text_of
 
 SAMPLE_ARGS = {"int": 1, "string": "north", "default": "north", "path": "north"}
 

@@ -16,8 +16,8 @@ from portal.config import ROOT
 from portal.extensions import db
 from portal.places.models import Locality
 
-from .conftest import DEMO_EMAILS, IN_CI
-from .test_public import ASSESSMENT
+from ..conftest import DEMO_EMAILS, IN_CI
+from ..public.test_public import ASSESSMENT
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -210,7 +210,7 @@ OPEN_EVERY_TOOLTIP = """() => {
 
 
 def test_a_hostile_locality_name_and_concern_text_show_literally_on_every_map(app, live_server, page):
-    from .test_public import ASSESSMENT, HOSTILE_NAME
+    from ..public.test_public import ASSESSMENT, HOSTILE_NAME
 
     ward = db.session.execute(select(Locality).filter_by(key="e05008180")).scalar_one()
     ward.name = HOSTILE_NAME

@@ -5,7 +5,7 @@ from portal import create_app
 from portal.extensions import db
 from portal.people.models import User
 
-from .conftest import DEMO_EMAILS, Browser, text_of
+from ..conftest import DEMO_EMAILS, Browser, text_of
 
 
 def test_signing_in_and_out(browser):

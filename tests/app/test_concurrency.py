@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import select
 
 from portal.concerns import services as concerns
 from portal.concerns.models import Concern, ConcernCategory
@@ -19,7 +18,8 @@ from portal.people.models import User
 from portal.places.models import Locality
 from portal.tasking import tasks as tasking
 
-from .conftest import DEMO_EMAILS, Browser, text_of
+from ..conftest import DEMO_EMAILS, Browser, text_of
+from ..factories import one
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def app_on_postgres(databases):
     from portal import create_app
     from portal.config import TestConfig
 
-    from .conftest import PG_URL, need
+    from ..conftest import PG_URL, need
 
     need(PG_URL, "TEST_DATABASE_URL")
     url = databases.postgresql()
@@ -38,9 +38,6 @@ def app_on_postgres(databases):
         db.engine.dispose()
     databases.drop(url)
 
-
-def one(model, **by):
-    return db.session.execute(select(model).filter_by(**by)).scalar_one()
 
 
 def waiting_for_locks(engine, expected, timeout=20):

@@ -75,7 +75,7 @@ def test_a_worker_killed_mid_rollup_leaves_the_previous_values_and_a_rerun_compl
     import time
     import uuid
 
-    from .conftest import start_worker
+    from ..conftest import start_worker
 
     celery = worker_app.extensions["celery"]
     celery.tasks["indicators.rollup"].delay("2018-10-01", "2018-11-01", ["police_crime"]).get(timeout=120)
@@ -101,7 +101,7 @@ def test_overlapping_rollups_on_two_workers_all_succeed_and_agree(worker_app, wo
                                                                    celery_worker_process, tmp_path):
     """Beat's rollup, an import's rollup and a second upload's, at once on two workers: none fails,
     and the values are those of one rollup run alone."""
-    from .conftest import start_worker, stop_worker
+    from ..conftest import start_worker, stop_worker
 
     celery = worker_app.extensions["celery"]
     rollup = celery.tasks["indicators.rollup"]
@@ -179,7 +179,7 @@ def test_an_import_whose_worker_is_killed_is_redelivered_to_another_worker_and_c
     from portal.crime.models import CrimeRecord
     from portal.extensions import db
 
-    from .conftest import Browser, start_worker, stop_worker, text_of
+    from ..conftest import Browser, start_worker, stop_worker, text_of
 
     monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT", "4")  # the workers' broker gives a lost job back after 4 s
     database_url = celery_worker_process["database_url"]
@@ -221,7 +221,7 @@ def test_an_import_whose_worker_is_lost_is_shown_failed_and_its_retry_completes(
     from portal.crime.models import CrimeRecord
     from portal.extensions import db
 
-    from .conftest import Browser, start_worker, text_of
+    from ..conftest import Browser, start_worker, text_of
 
     queue = f"imports-{uuid.uuid4().hex[:6]}"
     path, rows = _police_file(tmp_path, "2016-02")

@@ -10,8 +10,8 @@ from portal.config import ROOT
 from portal.extensions import db
 from portal.places.models import Locality
 
-from .conftest import text_of
-from .test_concerns import SOURCE
+from ..concerns.test_concerns import SOURCE
+from ..conftest import text_of
 
 GOOD = b"survey,period,area,topic,rank,percentage\n" \
        b"Shropshire Community Survey,2010-Q2,north,Speeding Traffic,1,31.5\n" \

@@ -13,8 +13,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from portal.concerns import services as concerns
-from portal.concerns.models import ConcernCategory
 from portal.config import ROOT
 from portal.crime.models import CrimeImport, CrimeMonthlyCount, CrimeRecord
 from portal.crime.services import import_paths
@@ -22,11 +20,11 @@ from portal.extensions import db
 from portal.indicators import engine, services
 from portal.indicators.models import IndicatorValue
 from portal.indicators.periods import add_months
-from portal.people.models import User
 from portal.places.models import Locality
 from portal.plan.models import IndicatorDefinition
 
-from .conftest import DEMO_EMAILS, text_of
+from ..conftest import text_of
+from ..factories import logged_concern, one, user
 
 POLICE = ROOT / "seed" / "police"
 LOCALITIES = {loc["key"]: loc for loc in json.loads((ROOT / "seed" / "localities.json").read_text())["localities"]}
@@ -45,13 +43,6 @@ def write(path, header, rows):
         csv.writer(fh).writerows([header] + rows)
     return path
 
-
-def one(model, **by):
-    return db.session.execute(select(model).filter_by(**by)).scalar_one()
-
-
-def user(role):
-    return one(User, email=DEMO_EMAILS[role])
 
 
 def by_hand(rows, lsoas, keep):
@@ -263,31 +254,16 @@ def test_the_report_opens_on_the_latest_period_with_police_data(app, as_role):
 
 # ---- the portal's own indicators ---------------------------------------------------------------------
 
-def log(days_ago, *, answered_after=None, where="wem"):
-    officer = user("officer")
-    category = db.session.execute(select(ConcernCategory).limit(1)).scalar_one()
-    raised = date.today() - timedelta(days=days_ago)
-    concern = concerns.log_concern(concerns.ConcernInput(category_id=category.id, you_said="Speeding on the A49",
-                                                         locality_id=one(Locality, key=where).id),
-                                   by=officer, source="resident_contact", raised_on=raised)
-    if answered_after is not None:
-        concerns.change_status(concern, "responded", by=officer, we_did="Speed checks every week",
-                               responded_on=raised + timedelta(days=answered_after))
-        concerns.publish(concern, by=officer)
-    db.session.commit()
-    return concern
-
-
 def this_year_window():
     """The rolling 12 months ending this month (the demo's own concerns are from 2008-09)."""
     return add_months(date.today().replace(day=1), -11)
 
 
 def test_concerns_not_yet_28_days_old_are_not_counted_as_failures(app):
-    log(3)  # not due yet: neither success nor failure
-    log(5, answered_after=2)  # answered in time
-    log(40)  # 28 days passed, no answer: a failure
-    log(60, answered_after=35)  # answered late: a failure
+    logged_concern(3)  # not due yet: neither success nor failure
+    logged_concern(5, answered_after=2)  # answered in time
+    logged_concern(40)  # 28 days passed, no answer: a failure
+    logged_concern(60, answered_after=35)  # answered late: a failure
     engine.rollup(sources=("portal",))
     row = value("we-did-within-28-days", "shropshire", "rolling_12", this_year_window())
     assert (row.numerator, row.denominator) == (1, 3)
@@ -328,7 +304,7 @@ def test_the_report_recomputes_the_portal_figures_when_work_changes_without_a_be
         return row["numerator"], row["denominator"]
 
     before = we_did()
-    log(min(date.today().day - 1, 5), answered_after=0)
+    logged_concern(min(date.today().day - 1, 5), answered_after=0)
     numerator, denominator = we_did()
     assert (float(numerator or 0), float(denominator or 0)) == (float(before[0] or 0) + 1, float(before[1] or 0) + 1)
 

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.people.models import User
 from portal.places.models import Locality
 
-from .conftest import text_of
+from ..conftest import text_of
 
 MARK = "ZQX7731"  # in every private field; must never reach a public response
 

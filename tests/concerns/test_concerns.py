@@ -13,7 +13,7 @@ from portal.config import ROOT
 from portal.extensions import db
 from portal.places.models import Locality
 
-from .conftest import text_of
+from ..conftest import text_of
 
 SOURCE = ROOT / "seed" / "source" / "shropshire_sscp_delivery_plan_2010_11.txt"  # copied from shared/source-docs
 

@@ -2,7 +2,7 @@
 
 
 def test_internal_pages_and_csvs_are_sent_no_store(app, as_role, browser):
-    from .conftest import Browser
+    from ..conftest import Browser
 
     officer = as_role("officer")
     for url in ("/concerns/", "/concerns/export.csv", "/tasks/", "/plan/", "/indicators/report.csv"):

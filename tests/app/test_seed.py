@@ -12,7 +12,7 @@ from portal.partners.models import Organisation
 from portal.places.models import Locality, LocalityLsoa
 from portal.plan.models import Action, IndicatorDefinition
 
-from .conftest import text_of
+from ..conftest import text_of
 
 SEED = ROOT / "seed"
 PLAN = json.loads((SEED / "delivery_plan_2010_11.json").read_text())
@@ -108,7 +108,7 @@ def test_seeding_again_keeps_what_an_admin_edited(app, backend, as_role):
     from portal.concerns.models import ConcernCategory
     from portal.people.models import User
 
-    from .conftest import DEMO_EMAILS
+    from ..conftest import DEMO_EMAILS
 
     admin = as_role("admin")
     wem = db.session.execute(select(Locality).filter_by(key="wem")).scalar_one()
@@ -176,7 +176,7 @@ def test_a_fresh_database_gets_every_seed_row(tmp_path):
     from portal.concerns.models import ConcernCategory
     from portal.config import TestConfig
 
-    from .conftest import build
+    from ..conftest import build
 
     app = create_app(TestConfig(database_url=f"sqlite:///{tmp_path / 'fresh.db'}"))
     build(app)

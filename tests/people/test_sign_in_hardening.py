@@ -7,7 +7,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.people.models import User
 
-from .conftest import DEMO_EMAILS, Browser, text_of
+from ..conftest import DEMO_EMAILS, Browser, text_of
 
 
 def timed_sign_in(browser, email):

@@ -16,7 +16,8 @@ from portal.people.models import User
 from portal.places.models import Locality
 from portal.tasking import tasks as tasking
 
-from .conftest import DEMO_EMAILS, Browser, text_of
+from ..conftest import DEMO_EMAILS, Browser, text_of
+from ..factories import one
 
 HOSTILE = ("abc", "9" * 25, "-1", "0", "nan", "1e309", "0001-01", "9999-12", "0001-01-01", "9999-12-31",
            "31/12/9999", "01/01/0001", "link:abc", "x" * 300, "\x00", "%", "2010-13", " ")
@@ -102,9 +103,6 @@ def test_no_route_answers_hostile_path_and_query_values_with_a_500(app, backend)
 
 
 # ---- forms and files: a message naming the field, nothing half-saved ---------------------------------------
-
-def one(model, **by):
-    return db.session.execute(select(model).filter_by(**by)).scalar_one()
 
 
 def count(model):

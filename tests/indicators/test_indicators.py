@@ -15,7 +15,7 @@ from portal.indicators.models import IndicatorValue
 from portal.places.models import Locality
 from portal.plan.models import IndicatorDefinition
 
-from .conftest import text_of
+from ..conftest import text_of
 
 POLICE = ROOT / "seed" / "police"
 LOCALITIES = json.loads((ROOT / "seed" / "localities.json").read_text())["localities"]

@@ -1,0 +1,1 @@
+"""What holds across every room: access, bad input, headers, exports, concurrency, logging, migrations, seed, forms."""

@@ -1,0 +1,1 @@
+"""PACT meetings, concerns and the Community Survey."""

@@ -1,0 +1,1 @@
+"""police.uk imports and their limits."""

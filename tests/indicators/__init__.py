@@ -1,0 +1,1 @@
+"""The indicator engine, the PMCG report and targets."""

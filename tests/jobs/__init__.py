@@ -1,0 +1,1 @@
+"""Real Celery workers against Redis and PostgreSQL."""

@@ -1,0 +1,1 @@
+""""You said, we did": residents' pages, open data and their caching."""

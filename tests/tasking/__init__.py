@@ -1,0 +1,1 @@
+"""Bronze tasking and the partner workspace."""
