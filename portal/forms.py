@@ -232,6 +232,23 @@ def form_page(template, form, **context):
     return form
 
 
+def commit_or_conflict(message, save):
+    """Run a service call and commit its unit of work. A concurrent save of the same record
+    (SQLAlchemy's StaleDataError on the version counter) becomes a ConflictError with ``message``,
+    which the one error handler shows on the page (409)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from .errors import ConflictError
+    from .extensions import db
+
+    try:
+        result = save()
+        db.session.commit()
+    except StaleDataError as error:
+        raise ConflictError(message) from error
+    return result
+
+
 def render_form(template, form, **context):
     """A form page; 400 when a submitted form comes back with errors, so clients and tests can tell."""
     from flask import render_template

@@ -5,13 +5,12 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
-from ..errors import ConflictError, ImportRejected
+from ..errors import ImportRejected
 from ..extensions import db
-from ..forms import form_page, page_number, render_form
+from ..forms import commit_or_conflict, form_page, page_number, render_form
 from ..forms import int_or_none as _int
 from ..partners.services import all_organisations
 from ..places import services as places
@@ -269,14 +268,6 @@ def _stale(concern, form):
     return False
 
 
-def _saved(save):
-    """Run a change and commit it; a concurrent save (StaleDataError) is refused as a conflict."""
-    try:
-        save()
-        db.session.commit()
-    except StaleDataError as error:
-        raise ConflictError(SAVED_MEANWHILE) from error
-
 
 @bp.route("/<int:concern_id>/status", methods=["POST"])
 @allow(OFFICER, ADMIN)
@@ -287,9 +278,9 @@ def change_status(concern_id):
     publish_form = PublishForm(version=concern.version_id)
     page = dict(concern=concern, status_form=form, publish_form=publish_form, can_change=True, show_notes=True)
     if form_page("concerns/show.html", form, **page).validate_on_submit() and not _stale(concern, form):
-        _saved(lambda: services.change_status(concern, form.status.data, by=current_user,
-                                              reason=form.reason.data or "", we_did=form.we_did.data,
-                                              responded_on=form.responded_on.data))
+        commit_or_conflict(SAVED_MEANWHILE, lambda: services.change_status(
+            concern, form.status.data, by=current_user, reason=form.reason.data or "", we_did=form.we_did.data,
+            responded_on=form.responded_on.data))
         flash(f"The concern is now '{concern.status_label}'.", "success")
         return redirect(url_for("concerns.show", concern_id=concern.id))
     return render_template("concerns/show.html", **page), 400
@@ -304,7 +295,7 @@ def publish(concern_id):
     page = dict(concern=concern, status_form=_status_form(concern), publish_form=form, can_change=True,
                 show_notes=True)
     if form_page("concerns/show.html", form, **page).validate_on_submit() and not _stale(concern, form):
-        _saved(lambda: services.publish(concern, by=current_user))
+        commit_or_conflict(SAVED_MEANWHILE, lambda: services.publish(concern, by=current_user))
         flash("Published: residents can now see this 'You said, we did'.", "success")
         return redirect(url_for("concerns.show", concern_id=concern.id))
     return render_template("concerns/show.html", **page), 400

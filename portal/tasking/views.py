@@ -11,7 +11,7 @@ from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_all
 from ..concerns.models import Concern
 from ..errors import ConflictError, PortalError
 from ..extensions import db
-from ..forms import form_page, parse_id, render_form
+from ..forms import commit_or_conflict, form_page, parse_id, render_form
 from ..forms import int_or_none as _int
 from ..partners.services import all_organisations
 from ..people.models import User
@@ -108,14 +108,6 @@ def _declare_task_page(task, form):
     return form_page("tasking/task.html", form, **context, on_refused=latest_version)
 
 
-def _saved(save):
-    """Run a save and commit it; a concurrent save (StaleDataError) is refused as a conflict."""
-    try:
-        save()
-        db.session.commit()
-    except StaleDataError as error:
-        raise ConflictError(SAVED_MEANWHILE) from error
-
 
 @bp.route("/tasks/<int:task_id>")
 @allow(SIGNED_IN)
@@ -130,7 +122,7 @@ def update(task_id):
     require(policy.can_update(current_user, task))
     form = TaskUpdateForm()
     if _declare_task_page(task, form).validate_on_submit():
-        _saved(lambda: task_services.update_task(
+        commit_or_conflict(SAVED_MEANWHILE, lambda: task_services.update_task(
             task, by=current_user, version=form.version.data or 0, text=form.text.data or "",
             link=form.link.data or "", stage=form.stage.data, status=form.status.data,
             blocked_reason=form.blocked_reason.data or "", victim=form.victim.data, offender=form.offender.data,
