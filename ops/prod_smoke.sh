@@ -122,6 +122,7 @@ export CELERY_DEFAULT_QUEUE="smoke-$RUN"
 export UPLOAD_DIR="$WORK/uploads"
 export CELERY_BEAT_SCHEDULE="$WORK/celerybeat-schedule"
 export PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export PUBLIC_BASE_URL="https://127.0.0.1:$PORT"  # production names its public address; the API says it
 export XDG_RUNTIME_DIR="$WORK"  # gunicorn's control socket (gunicorn.ctl) goes here, not to ~/.gunicorn
 export PORTAL_NEW_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
 ADMIN_EMAIL="admin-$RUN@smoke.shropshire-csp.example.org"

@@ -34,7 +34,7 @@ from ..crime.models import CrimeMonthlyCount
 from ..extensions import db
 from ..models import utcnow
 from ..plan.models import IndicatorDefinition
-from .models import IndicatorCrimeType, PeriodMonth
+from .models import IndicatorCrimeType, PeriodMonth, RollupRun
 from .periods import add_months, months_between, periods_of
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,11 @@ TOUCHED = """EXISTS (SELECT 1 FROM period_months t WHERE t.period_type = indicat
                      AND t.period_start = indicator_values.period_start
                      AND t.month >= :date_from AND t.month <= {last})"""
 
-# No computed figure where an analyst has entered one for the same indicator, locality and period.
-NOT_HAND_ENTERED = """NOT EXISTS (SELECT 1 FROM manual_values mv WHERE mv.indicator_id = i.id
-                     AND mv.locality_id = l.id AND mv.period_type = p.period_type
-                     AND mv.period_start = p.period_start)"""
+# No computed figure where an analyst's figure stands for the same indicator, locality and period (the
+# computed one stays until the manual unit has put the analyst's in its place).
+NOT_HAND_ENTERED = """NOT EXISTS (SELECT 1 FROM indicator_values hv WHERE hv.indicator_id = i.id
+                     AND hv.locality_id = l.id AND hv.period_type = p.period_type
+                     AND hv.period_start = p.period_start AND hv.entered_by_hand = :yes)"""
 
 INSERT_COLUMNS = ("indicator_id, locality_id, period_type, period_start, period_end, year_before, numerator, "
                   "denominator, value, months, entered_by_hand, computed_at")
@@ -183,15 +184,18 @@ WHERE EXISTS (SELECT 1 FROM period_months t WHERE t.period_type = mv.period_type
 """
 
 # The same period a year earlier: its value and months, for the change on last year. Refreshed for the
-# touched periods and the periods a year later (every source: values of one key come from one source).
+# touched periods and the periods a year later (every source: values of one key come from one source),
+# like with like: an analyst's real measure is never compared with last year's police proxy.
 PREVIOUS_SQL = f"""
 UPDATE indicator_values SET
     previous_value = (SELECT prev.value FROM indicator_values prev
         WHERE prev.indicator_id = indicator_values.indicator_id AND prev.locality_id = indicator_values.locality_id
-          AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before),
+          AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before
+          AND prev.entered_by_hand = indicator_values.entered_by_hand),
     previous_months = (SELECT prev.months FROM indicator_values prev
         WHERE prev.indicator_id = indicator_values.indicator_id AND prev.locality_id = indicator_values.locality_id
-          AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before)
+          AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before
+          AND prev.entered_by_hand = indicator_values.entered_by_hand)
 WHERE {TOUCHED.format(last=":year_after")}
 """
 
@@ -256,13 +260,14 @@ def sync_crime_types():
 
 
 def default_range():
-    """From the first month anything happened (crime, concerns, tasks due) to this month or the latest
-    crime month, whichever is later."""
+    """From the first month anything happened (crime, concerns, tasks due, hand-entered figures) to this
+    month or the latest crime month, whichever is later."""
     from ..concerns.models import Concern
 
     first_crime, last_crime = db.session.execute(select(db.func.min(CrimeMonthlyCount.month),
                                                         db.func.max(CrimeMonthlyCount.month))).one()
-    starts = [first_crime, db.session.execute(select(db.func.min(Concern.raised_on))).scalar()]
+    starts = [first_crime, db.session.execute(select(db.func.min(Concern.raised_on))).scalar(),
+              db.session.execute(text("SELECT MIN(period_start) FROM manual_values")).scalar()]
     if inspect(db.session.get_bind()).has_table("tasks"):
         starts.append(db.session.execute(text("SELECT MIN(due_on) FROM tasks")).scalar())
     starts = [date.fromisoformat(d) if isinstance(d, str) else d for d in starts if d is not None]
@@ -289,6 +294,7 @@ def rollup_source(source, date_from, date_to, hold_seconds=0):
         for sql in UNITS[source]():
             db.session.execute(text(_dialect_sql(sql)), params)
         db.session.execute(text(PREVIOUS_SQL), params)
+        db.session.merge(RollupRun(source=source, finished_at=params["now"], on_day=today))
         if hold_seconds:
             time.sleep(hold_seconds)  # the crash test kills the worker here, mid-transaction
         db.session.commit()
@@ -325,16 +331,14 @@ def rollup(date_from=None, date_to=None, sources=SOURCES, hold_seconds=0):
 
 def portal_figures_stale():
     """True when the portal's own measures were last computed before a concern or task changed, or on
-    an earlier day (what is due moves with the date). The report recomputes them then, so they stay
-    current where no beat runs (the embedded mode)."""
-    computed = _datetime(db.session.execute(text(
-        "SELECT MAX(v.computed_at) FROM indicator_values v JOIN indicator_definitions i ON i.id = v.indicator_id "
-        "WHERE i.source = 'portal'")).scalar())
-    if computed is None or computed.date() < date.today():
+    an earlier day (what is due moves with the date), or never. The report recomputes them then, so
+    they stay current where no beat runs (the embedded mode)."""
+    run = db.session.get(RollupRun, "portal")
+    if run is None or run.on_day < date.today():
         return True
     tables = ["concerns"] + (["tasks"] if inspect(db.session.get_bind()).has_table("tasks") else [])
     changed = [_datetime(db.session.execute(text(f"SELECT MAX(updated_at) FROM {t}")).scalar()) for t in tables]
-    return any(at is not None and at > computed for at in changed)
+    return any(at is not None and at > run.finished_at for at in changed)
 
 
 def _datetime(value):

@@ -57,12 +57,15 @@ class IndicatorValue(db.Model):
 
     @property
     def change_pct(self):
-        """Change on the same period a year earlier, month for month: both sides are scaled to a month
-        of data first, so a year-earlier quarter with three months is not compared with two."""
+        """Change on the same period a year earlier. Police counts and rates are compared month for month
+        (both sides per month of data), so a year-earlier quarter with three months is not compared with
+        two; shares are compared as they are."""
         if self.value is None or not self.previous_value:
             return None
         now, before = self.value, self.previous_value
-        if not self.entered_by_hand and self.months and self.previous_months:
+        # Only police counts and rates grow with the months of data; a share (percentage) does not.
+        counted = self.indicator.source == "police_crime" and self.indicator.unit in ("rate_per_1000", "count")
+        if counted and not self.entered_by_hand and self.months and self.previous_months:
             now, before = now / self.months, before / self.previous_months
         return 100.0 * (now - before) / before
 
@@ -107,3 +110,13 @@ class ManualValue(db.Model):
     indicator = relationship("IndicatorDefinition")
     locality = relationship("Locality")
     entered_by = relationship("User")
+
+
+class RollupRun(db.Model):
+    """When each source's rollup last finished, so the report can tell stale figures without a beat."""
+
+    __tablename__ = "rollup_runs"
+
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    finished_at: Mapped[datetime]  # UTC, like the records' updated_at it is compared with
+    on_day: Mapped[date]  # the server's date then: it decides what work was due

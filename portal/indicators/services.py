@@ -163,20 +163,29 @@ def report(frequency, period_start, locality):
     return rows
 
 
+def trends(aims, locality_id, period_type, limit=24):
+    """{indicator id: chart data} for several indicators at once (one query, whatever their number):
+    each one's latest ``limit`` values oldest first, annualised, with the trajectory to its ``aims``
+    (indicator -> Goal) and which points are provisional (fewer months of data than the period has)."""
+    by_indicator = {indicator.id: [] for indicator in aims}
+    for row in db.session.execute(select(IndicatorValue).where(
+            IndicatorValue.indicator_id.in_(by_indicator), IndicatorValue.locality_id == locality_id,
+            IndicatorValue.period_type == period_type).order_by(IndicatorValue.period_start)).scalars():
+        by_indicator[row.indicator_id].append(row)
+    charts = {}
+    for indicator, aim in aims.items():
+        rows = by_indicator[indicator.id][-limit:]
+        charts[indicator.id] = {"labels": [label(r.period_type, r.period_start, r.period_end) for r in rows],
+                                "values": [annualised(indicator, r) for r in rows],
+                                "provisional": [r.provisional for r in rows],
+                                "trajectory": [trajectory(indicator, _end_date(r.period_end), aim) for r in rows]}
+    return charts
+
+
 def trend(indicator_id, locality_id, period_type, limit=24):
-    """The latest values of one indicator, oldest first, with the trajectory and which points are
-    provisional (fewer months of data than the period has), for a chart."""
+    """One indicator's chart data (see trends)."""
     indicator = db.session.get(IndicatorDefinition, indicator_id)
-    aim = goal(indicator, locality_id)
-    rows = db.session.execute(select(IndicatorValue).where(
-        IndicatorValue.indicator_id == indicator_id, IndicatorValue.locality_id == locality_id,
-        IndicatorValue.period_type == period_type).order_by(IndicatorValue.period_start.desc()).limit(limit)
-    ).scalars().all()
-    rows.reverse()
-    return {"labels": [label(r.period_type, r.period_start, r.period_end) for r in rows],
-            "values": [annualised(indicator, r) for r in rows],
-            "provisional": [r.provisional for r in rows],
-            "trajectory": [trajectory(indicator, _end_date(r.period_end), aim) for r in rows]}
+    return trends({indicator: goal(indicator, locality_id)}, locality_id, period_type, limit)[indicator_id]
 
 
 def children_of(locality):

@@ -43,7 +43,7 @@ def report():
     frequency, periods, chosen, locality = _report_args()
     rows = services.report(frequency, chosen[0], locality) if chosen else []
     period_type = FREQUENCY_PERIODS[frequency]
-    trends = {r.indicator.id: services.trend(r.indicator.id, locality.id, period_type) for r in rows if r.value}
+    trends = services.trends({r.indicator: r.aim for r in rows if r.value}, locality.id, period_type)
     return render_template("indicators/report.html", frequency=frequency, periods=periods, chosen=chosen,
                            locality=locality, rows=rows, trends=trends, children=services.children_of(locality),
                            trail=list(reversed(locality.ancestors())), frequencies=FREQUENCY_PERIODS)
