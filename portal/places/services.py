@@ -55,6 +55,8 @@ def find_by_name(text):
 
 def save_locality(loc, *, key, name, level, parent, population, population_source, population_estimated,
                   aliases, active):
+    """Create or change a locality. Flushes; returns (locality, figures_move): whether its population,
+    place in the tree or being active changed, so the stored indicator figures need a rollup."""
     if level not in LEVELS:
         raise PortalError("Choose a level", field="level")
     wanted = PARENT_LEVEL.get(level)
@@ -68,11 +70,12 @@ def save_locality(loc, *, key, name, level, parent, population, population_sourc
     if loc is None:
         loc = Locality()
         db.session.add(loc)
+    figures_move = loc.id is None or (loc.population, loc.parent, loc.active) != (population, parent, active)
     loc.key, loc.name, loc.level, loc.parent = key, name.strip(), level, parent
     loc.population, loc.population_source = population, (population_source or "").strip() or None
     loc.population_estimated, loc.aliases, loc.active = population_estimated, aliases, active
-    db.session.commit()
-    return loc
+    db.session.flush()
+    return loc, figures_move
 
 
 def descendants_map():

@@ -1,9 +1,8 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import ADMIN, allow
-from ..errors import PortalError
 from ..extensions import db
-from ..forms import show_error, split_names
+from ..forms import form_page, split_names
 from . import services
 from .forms import LocalityForm
 from .models import Locality
@@ -29,20 +28,17 @@ def edit(locality_id=None):
     if request.method == "GET" and loc is not None:
         form.parent.data = str(loc.parent_id or "")
         form.aliases.data = ", ".join(loc.aliases or [])
-    if form.validate_on_submit():
+    if form_page("places/form.html", form, locality=loc).validate_on_submit():
         parent = db.session.get(Locality, int(form.parent.data)) if form.parent.data else None
-        try:
-            saved = services.save_locality(
-                loc, key=form.key.data, name=form.name.data, level=form.level.data, parent=parent,
-                population=form.population.data, population_source=form.population_source.data,
-                population_estimated=form.population_estimated.data,
-                aliases=split_names(form.aliases.data),
-                active=form.active.data)
-        except PortalError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash(f"Saved {saved.name}.", "success")
-            return redirect(url_for("places.index"))
+        saved, figures_move = services.save_locality(
+            loc, key=form.key.data, name=form.name.data, level=form.level.data, parent=parent,
+            population=form.population.data, population_source=form.population_source.data,
+            population_estimated=form.population_estimated.data, aliases=split_names(form.aliases.data),
+            active=form.active.data)
+        db.session.commit()
+        if figures_move:  # rates and the tree the stored figures were computed with have changed
+            current_app.extensions["celery"].tasks["indicators.rollup"].delay(None, None, ["police_crime"])
+        flash(f"Saved {saved.name}.", "success")
+        return redirect(url_for("places.index"))
     status = 400 if form.errors else 200
     return render_template("places/form.html", form=form, locality=loc), status

@@ -433,3 +433,16 @@ def test_a_hand_entered_figure_before_any_other_data_survives_a_rollup_from_scra
     db.session.commit()
     engine.rollup()
     assert value(ni5.code, "shropshire", "financial_year", date(2001, 4, 1)).value == 71.0
+
+
+def test_a_changed_population_reaches_the_stored_figures_at_once(app, as_role):
+    ward = one(Locality, key="ludlow-north") if db.session.execute(select(Locality).filter_by(
+        key="ludlow-north")).scalar_one_or_none() else db.session.execute(
+        select(Locality).where(Locality.level == "ward", Locality.population > 0)).scalars().first()
+    before = value("ni16-serious-acquisitive-crime-rate", ward.key, "month", date(2018, 11, 1))
+    form = {"key": ward.key, "name": ward.name, "level": ward.level, "parent": str(ward.parent_id),
+            "population": str(ward.population * 2), "population_source": "Mid-year estimate",
+            "aliases": "", "active": "y"}
+    assert as_role("admin").post(f"/admin/localities/{ward.id}", form).status_code == 302
+    after = value("ni16-serious-acquisitive-crime-rate", ward.key, "month", date(2018, 11, 1))
+    assert after.numerator == before.numerator and after.value == pytest.approx(before.value / 2)
