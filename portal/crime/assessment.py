@@ -27,7 +27,7 @@ def strategic_assessment(latest, end=None, length=12, compare="year"):
                               len(w["months"]), len(w["before_months"]))
         sections.append((place, rows, sentence(place.name, rows, window)))
     ranked = vulnerable_localities(w["start"], w["end"], w["before_start"], w["before_end"], level="ward",
-                                   limit=None)
+                                   limit=None, below=below, months=(len(w["months"]), len(w["before_months"])))
     return {"w": w, "window": window, "sections": sections, "ranked": ranked}
 
 
@@ -79,13 +79,16 @@ def sentence(place, rows, window):
     return f"{place}: performance for {window} shows that " + "; ".join(parts) + "."
 
 
-def vulnerable_localities(date_from, date_to, previous_from, previous_to, level="ward", limit=15):
+def vulnerable_localities(date_from, date_to, previous_from, previous_to, level="ward", limit=15, below=None,
+                          months=(None, None)):
     """Localities ranked by recorded crime per 1,000 residents a year (not ASB, annualised by the months
-    with data), with the change on the comparison window."""
+    with data), with the change on the comparison window. ``below`` and ``months`` (now, before): what
+    the caller already holds, as crime_rates takes them."""
     localities = db.session.execute(select(Locality).where(Locality.level == level, Locality.active,
                                                            Locality.population > 0)).scalars().all()
-    now = crime_rates(localities, date_from, date_to)
-    before = crime_rates(localities, previous_from, previous_to)
+    below = descendants_map() if below is None else below
+    now = crime_rates(localities, date_from, date_to, months=months[0], below=below)
+    before = crime_rates(localities, previous_from, previous_to, months=months[1], below=below)
     ranked = [{"locality": loc, "crimes": now[loc.id].crimes, "before": before[loc.id].crimes,
                "months": now[loc.id].months, "rate": now[loc.id].per_1000_a_year or 0.0,
                "change": change_pct(now[loc.id].crimes, before[loc.id].crimes, now[loc.id].months,

@@ -57,12 +57,13 @@ class CrimeRate:
         return self.crimes * 1000.0 / self.population * 12 / self.months
 
 
-def crime_rates(localities, date_from, date_to):
+def crime_rates(localities, date_from, date_to, *, months=None, below=None):
     """{locality id: CrimeRate} of recorded crime (not ASB) for each locality, over [date_from, date_to],
-    in two queries whatever the number of localities."""
-    months = len(months_with_data(date_from, date_to))
+    in a few queries whatever the number of localities. Callers that already hold the window's months
+    with data or the locality tree (``descendants_map()``) pass them in."""
+    months = len(months_with_data(date_from, date_to)) if months is None else months
     by_ward = counts_by_ward(date_from, date_to)
-    below = descendants_map()
+    below = descendants_map() if below is None else below
     return {loc.id: CrimeRate(sum(by_ward.get(i, 0) for i in below.get(loc.id, {loc.id})), months, loc.population)
             for loc in localities}
 
@@ -103,7 +104,7 @@ def headline_crime(locality):
         return []
     months = months_with_data(add_months(latest, -11), latest)
     county = db.session.execute(select(Locality).where(Locality.level == "county")).scalar_one()
-    rates = crime_rates([locality, county], months[0], latest)
+    rates = crime_rates([locality, county], months[0], latest, months=len(months))
     here, there = rates[locality.id].per_1000_a_year, rates[county.id].per_1000_a_year
     period = f"{months[0]:%b %Y} to {latest:%b %Y}"
     return [{"text": f"Recorded crime, {period}: {here:.1f} per 1,000 residents a year in {locality.name}, "

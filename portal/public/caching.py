@@ -68,8 +68,7 @@ def http_cached(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         response = make_response(view(*args, **kwargs))
-        if current_user.is_authenticated:
-            response.headers["Cache-Control"] = "private, no-store"
+        if current_user.is_authenticated:  # private, no-store: the app-wide hook says so for signed-in users
             return response
         if response.status_code != 200 or response.is_streamed:
             return response

@@ -55,10 +55,14 @@ def visible_tasks(user):
         return query
     if user.is_officer:
         return query.where(Task.area_id.in_(user.area_ids or {-1}))
-    org = user.organisation_id or -1
+    return query.where(of_organisation(user.organisation_id or -1))
+
+
+def of_organisation(organisation_id):
+    """The condition "this organisation leads or supports the task" (for lists, visibility, digests)."""
     supporting = select(task_supporting_organisations.c.task_id).where(
-        task_supporting_organisations.c.organisation_id == org)
-    return query.where(or_(Task.lead_organisation_id == org, Task.id.in_(supporting)))
+        task_supporting_organisations.c.organisation_id == organisation_id)
+    return or_(Task.lead_organisation_id == organisation_id, Task.id.in_(supporting))
 
 
 def partner_sees_concern(sender, *, concern):
@@ -66,9 +70,6 @@ def partner_sees_concern(sender, *, concern):
     (and its notes) only through a task of their organisation. ``sender`` is the user."""
     if sender.organisation_id is None:
         return False
-    org = sender.organisation_id
     linked = select(task_concerns.c.task_id).where(task_concerns.c.concern_id == concern.id)
-    return db.session.execute(select(exists().where(Task.id.in_(linked), or_(
-        Task.lead_organisation_id == org,
-        Task.id.in_(select(task_supporting_organisations.c.task_id).where(
-            task_supporting_organisations.c.organisation_id == org)))))).scalar()
+    return db.session.execute(select(exists().where(Task.id.in_(linked),
+                                                    of_organisation(sender.organisation_id)))).scalar()

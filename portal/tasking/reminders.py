@@ -3,6 +3,7 @@ Both are idempotent (the outbox's dedupe keys) and flush; the Celery task that r
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..notifications.services import notify
@@ -16,7 +17,7 @@ def overdue_reminders(today=None):
     twice on a day queues nothing new."""
     today = today or date.today()
     tasks = db.session.execute(select(Task).where(Task.status.in_(ACTIVE_STATUSES), Task.due_on < today)
-                               .order_by(Task.due_on)).scalars().all()
+                               .options(selectinload(Task.owner)).order_by(Task.due_on)).scalars().all()
     queued = 0
     for task in tasks:
         days = (today - task.due_on).days

@@ -6,7 +6,7 @@ Functions here change the session and flush; the caller commits once.
 """
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..concerns import services as concerns
@@ -34,20 +34,16 @@ from .models import (
     TASK_STATUS_LABELS,
     Task,
     TaskUpdate,
-    task_supporting_organisations,
 )
-from .policy import can_link_concern, can_raise_in, can_review, can_update, visible_tasks
+from .policy import can_link_concern, can_raise_in, can_review, can_update, of_organisation, visible_tasks
 
 # ---- lists ----------------------------------------------------------------------------------------
 
 
 def organisation_tasks(organisation_id):
     """An organisation's active tasks (lead or supporting), overdue first."""
-    supporting = select(task_supporting_organisations.c.task_id).where(
-        task_supporting_organisations.c.organisation_id == organisation_id)
     return db.session.execute(
-        select(Task).where(Task.status.in_(ACTIVE_STATUSES),
-                           or_(Task.lead_organisation_id == organisation_id, Task.id.in_(supporting)))
+        select(Task).where(Task.status.in_(ACTIVE_STATUSES), of_organisation(organisation_id))
         .order_by(Task.due_on)).scalars().all()
 
 

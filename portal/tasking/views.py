@@ -4,6 +4,7 @@ from datetime import date
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import spreadsheets
@@ -29,7 +30,7 @@ SAVED_MEANWHILE = ("Someone saved this task at the same moment as you, so your u
 
 def owner_choices():
     users = db.session.execute(select(User).where(User.active, User.organisation_id.is_not(None))
-                               .order_by(User.display_name)).scalars()
+                               .options(selectinload(User.organisation)).order_by(User.display_name)).scalars()
     return [("", "Choose the owner")] + [(str(u.id), f"{u.display_name} ({u.organisation.name})") for u in users]
 
 
@@ -205,7 +206,13 @@ def _meeting_page(meeting, forms=None, status=200):
 
 
 def _viewable_meeting(meeting_id):
-    return get_allowed(TaskingMeeting, meeting_id, policy.can_view_meeting)
+    meeting = get_allowed(TaskingMeeting, meeting_id, policy.can_view_meeting)
+    # The page and its CSV show each decision's task, owner, lead and who decided: load them at once.
+    task = selectinload(AgendaItem.resulting_task)
+    db.session.execute(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).options(
+        task.selectinload(Task.owner), task.selectinload(Task.lead_organisation),
+        selectinload(AgendaItem.decided_by))).scalars().all()
+    return meeting
 
 
 @bp.route("/tasking/meetings/<int:meeting_id>")
@@ -223,8 +230,8 @@ def decide(meeting_id, item_id):
     require(policy.can_chair(current_user, item.meeting.area_id))
     form = _decision_form(item.meeting)
     # A refused decision shows the meeting again, with the message on this item's form.
-    if form_page("tasking/meeting.html", form, **_meeting_page_context(item.meeting, {item_id: form})
-                 ).validate_on_submit():
+    page = _meeting_page_context(item.meeting, {item_id: form})
+    if form_page("tasking/meeting.html", form, **page).validate_on_submit():
         fields = None
         if form.decision.data == "create_task":
             fields = dict(title=form.title.data or "", problem=item.summary,
@@ -236,8 +243,7 @@ def decide(meeting_id, item_id):
         db.session.commit()
         flash(f"Decision recorded for item {item.position + 1}.", "success")
         return redirect(url_for("tasking.meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"))
-    meeting = db.session.get(TaskingMeeting, meeting_id)
-    return _meeting_page(meeting, forms={item_id: form}, status=400)
+    return render_template("tasking/meeting.html", **page), 400
 
 
 @bp.route("/tasking/meetings/<int:meeting_id>/close", methods=["POST"])
