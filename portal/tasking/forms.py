@@ -2,9 +2,9 @@ from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
-from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField
+from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField, parse_id
 from .models import DECISIONS, PRIORITIES, STAGE_LABELS, TASK_STATUS_LABELS
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -46,8 +46,47 @@ class TaskUpdateForm(FlaskForm):
                            description="What residents will read once an officer has reviewed it")
 
 
+def ids_only(form, field):
+    """Every value of a multiple choice is an id (which organisation it names is the service's to check)."""
+    if any(parse_id(value) is None for value in field.data or []):
+        raise ValidationError(f"{field.label.text}: choose from the list")
+
+
+class TaskDetailsForm(FlaskForm):
+    """A task's details after it is raised. The lists hold only what the user may choose; an id typed in
+    anyway reaches the service, which refuses it naming the field."""
+
+    version = VersionField()
+    due_on = GovukDateField("Due date", format=DATE_FORMATS, validators=[DataRequired("Enter the due date"),
+                                                                    DateWithin(future=FIVE_YEARS)])
+    due_reason = TextAreaField("Reason for a new due date", validators=[Optional(), Length(max=1000)],
+                               description="Needed when the due date changes; it is kept in the task's log",
+                               render_kw={"rows": 2})
+    owner = SelectField("Owner", coerce=str, default="", validate_choice=False,
+                        description="A person in the lead partner's organisation")
+    lead_organisation = SelectField("Lead partner", coerce=str, default="", validate_choice=False)
+    supporting = CheckboxesField("Supporting partners", coerce=str, validate_choice=False, validators=[ids_only])
+    priority = RadioField("Priority", choices=list(PRIORITIES))
+
+
 class ReviewForm(FlaskForm):
     version = VersionField()
+
+
+def review_form_for(task, concerns, **kwargs):
+    """The review form with one "We did" per concern the review answers (``we_did_<concern id>``), labelled
+    with the concern's category and what residents said, pre-filled with the task's "We did"."""
+
+    class TaskReviewForm(ReviewForm):
+        pass
+
+    for concern in concerns:
+        said = concern.you_said if len(concern.you_said) <= 140 else concern.you_said[:139] + "…"
+        setattr(TaskReviewForm, f"we_did_{concern.id}", TextAreaField(
+            f"We did for {concern.category.name.capitalize()} in {concern.locality.name}. You said: “{said}”",
+            validators=[Length(max=2000)],  # an empty one is refused by the service, naming the concern
+            default=task.we_did, render_kw={"rows": 3}))
+    return TaskReviewForm(**kwargs)
 
 
 class MeetingForm(FlaskForm):

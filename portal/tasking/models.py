@@ -154,6 +154,9 @@ class Task(TimestampMixin, db.Model):
     reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[Optional[datetime]]
     published: Mapped[bool] = mapped_column(default=False)
+    # The task's "We did" as an officer last published it: an edit after that waits for a new review, and
+    # residents keep reading the concerns' published texts meanwhile.
+    published_we_did: Mapped[str] = mapped_column(Text, default="")
     meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tasking_meetings.id"))
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     version_id: Mapped[int] = mapped_column(default=1)
@@ -187,6 +190,11 @@ class Task(TimestampMixin, db.Model):
     def is_overdue(self, today=None):
         return self.status in ACTIVE_STATUSES and self.due_on < (today or date.today())
 
+    @property
+    def we_did_awaiting_review(self):
+        """The "We did" was edited after it was published and an officer has not published the new one."""
+        return self.published and self.we_did != self.published_we_did
+
 
 class TaskUpdate(db.Model):
     """One dated entry in a task's log: nothing about a task changes without one."""
@@ -205,6 +213,11 @@ class TaskUpdate(db.Model):
     from_status: Mapped[Optional[str]] = mapped_column(String(12))
     to_status: Mapped[Optional[str]] = mapped_column(String(12))
     version: Mapped[int] = mapped_column(default=1)  # the task's version this entry produced
+    # A change of one of the task's details (due_on, owner, lead_organisation, supporting, priority, we_did):
+    # the values as people read them at the time (dates as YYYY-MM-DD); the reason, if any, is ``text``.
+    field: Mapped[Optional[str]] = mapped_column(String(20))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
 
     task: Mapped[Task] = relationship(back_populates="updates")
     by = relationship("User")

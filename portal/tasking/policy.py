@@ -25,6 +25,26 @@ def can_review(user, task):
     return user.covers(task.area_id)
 
 
+def can_change_details(user, task):
+    """Due date, owner, lead and supporting partners, priority: officers of the task's area and admins, and
+    the people of the lead partner for the tasks their organisation leads."""
+    if user.covers(task.area_id):
+        return True
+    return user.is_partner and user.organisation_id is not None and user.organisation_id == task.lead_organisation_id
+
+
+def may_hand_lead_to(user, task, organisation_id):
+    """Officers of the area and admins hand the lead to any partner; a lead partner only to an organisation
+    already working on the task (its lead or a supporting partner)."""
+    return user.covers(task.area_id) or organisation_id in task.organisation_ids
+
+
+def may_pick_owner(user, task, owner):
+    """The people a user may hand a task to: anyone in the partnership for officers of the area and admins;
+    for a lead partner, the people of the organisations already working on the task."""
+    return owner.organisation_id is not None and may_hand_lead_to(user, task, owner.organisation_id)
+
+
 def can_chair(user, area_id):
     """Officers of the area (and admins) open, decide, close and correct its tasking meetings."""
     return user.covers(area_id)

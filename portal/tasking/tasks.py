@@ -1,4 +1,4 @@
-"""Problem-solving tasks: raising them, their SARA updates and their review.
+"""Problem-solving tasks: raising them, their SARA updates, changes to their details and their review.
 
 Every change to a task is a TaskUpdate (who, when, what); a task saved from a stale page is refused
 with the change the other person made (optimistic locking on Task.version_id); nothing is ever deleted.
@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..concerns import services as concerns
 from ..concerns.models import ACCEPTED, NEW, OPEN_STATUSES, RESPONDED, Concern
+from ..concerns.policy import can_change as can_change_concern
 from ..errors import ConflictError, NotAllowed, PortalError
 from ..extensions import db
 from ..models import utcnow
@@ -27,6 +28,7 @@ from .models import (
     ESCALATED,
     IN_PROGRESS,
     OPEN,
+    PRIORITIES,
     RESPONSE,
     SCANNING,
     STAGE_LABELS,
@@ -35,7 +37,17 @@ from .models import (
     Task,
     TaskUpdate,
 )
-from .policy import can_link_concern, can_raise_in, can_review, can_update, of_organisation, visible_tasks
+from .policy import (
+    can_change_details,
+    can_link_concern,
+    can_raise_in,
+    can_review,
+    can_update,
+    may_hand_lead_to,
+    may_pick_owner,
+    of_organisation,
+    visible_tasks,
+)
 
 # ---- lists ----------------------------------------------------------------------------------------
 
@@ -94,6 +106,21 @@ def _area_of(locality):
     return area
 
 
+def _owner_for(lead, owner_id, may_pick=lambda owner: True):
+    """The active person ``owner_id`` names, who works for the ``lead`` organisation and whom ``may_pick``
+    allows; otherwise PortalError (NotAllowed for one not allowed) on the owner field."""
+    owner = db.session.get(User, owner_id) if owner_id else None
+    if owner is None or not owner.active:
+        raise PortalError("Choose who owns the task", field="owner")
+    if not may_pick(owner):
+        raise NotAllowed(f"You can hand this task only to people of the organisations already working on it, "
+                         f"not to {owner.display_name}", field="owner")
+    if owner.organisation_id != lead.id:
+        raise PortalError(f"The owner must work for the lead partner, {lead.name}; "
+                          f"{owner.display_name} is not a member of it", field="owner")
+    return owner
+
+
 def create_task(*, by, title, problem, locality_id, lead_organisation_id, supporting_ids=(), owner_id,
                 due_on, priority="medium", concern_ids=(), meeting=None, today=None):
     """Raise a task (with linked concerns, or none for an emerging hotspot) and tell its owner.
@@ -112,12 +139,7 @@ def create_task(*, by, title, problem, locality_id, lead_organisation_id, suppor
     lead = db.session.get(Organisation, lead_organisation_id) if lead_organisation_id else None
     if lead is None:
         raise PortalError("Choose the lead partner", field="lead_organisation")
-    owner = db.session.get(User, owner_id) if owner_id else None
-    if owner is None or not owner.active:
-        raise PortalError("Choose who owns the task", field="owner")
-    if owner.organisation_id != lead.id:
-        raise PortalError(f"The owner must work for the lead partner, {lead.name}; "
-                          f"{owner.display_name} is not a member of it", field="owner")
+    owner = _owner_for(lead, owner_id)
     if due_on is None or due_on < today:
         raise PortalError("The due date must be today or later", field="due_on")
     linked = (db.session.execute(select(Concern).where(Concern.id.in_(concern_ids))).scalars().all()
@@ -202,13 +224,26 @@ def _next_stage_and_status(task, *, by, stage, status, blocked_reason, text, tex
     return new_stage, new_status
 
 
-def _log_update(task, by, *, text, link, new_stage, new_status):
-    """The log entry of an update: the stage and status only when they change."""
+def _edit_of_published(task, we_did):
+    """(old, new) when an update replaces a published "We did" (it then waits for a new review, and residents
+    keep the published text), else None. A published "We did" can be replaced, never emptied."""
+    if not task.published or we_did is None or we_did.strip() == task.we_did:
+        return None
+    if not we_did.strip():
+        raise PortalError("Residents read this task's published 'We did': replace it with the new text "
+                          "rather than emptying it", field="we_did")
+    return task.we_did, we_did.strip()
+
+
+def _log_update(task, by, *, text, link, new_stage, new_status, edit=None):
+    """The log entry of an update: the stage and status only when they change, the "We did" when an edit
+    replaces a published one."""
     stage_changes, status_changes = new_stage != task.stage, new_status != task.status
     return log(task, by, text=text.strip(), link=link.strip(),
                from_stage=task.stage if stage_changes else None, to_stage=new_stage if stage_changes else None,
                from_status=task.status if status_changes else None,
-               to_status=new_status if status_changes else None)
+               to_status=new_status if status_changes else None,
+               field="we_did" if edit else None, old_value=edit[0] if edit else "", new_value=edit[1] if edit else "")
 
 
 def _apply(task, *, new_stage, new_status, blocked_reason, texts):
@@ -235,8 +270,10 @@ def _tell_partners(task, by, entry):
 def update_task(task, *, by, version, text="", link="", stage=None, status=None, blocked_reason="",
                 victim=None, offender=None, location=None, assessment=None, we_did=None):
     """Apply one update from a task's page, log it and tell the task's partners. Flushes; the caller
-    commits. Raises NotAllowed, PortalError (naming the field), or ConflictError when someone saved since
-    ``version`` (the task version the page showed), saying who changed what so the user can reapply."""
+    commits. A new "We did" for a task already published waits for an officer's review (residents keep the
+    published text meanwhile). Raises NotAllowed, PortalError (naming the field), or ConflictError when
+    someone saved since ``version`` (the task version the page showed), saying who changed what so the user
+    can reapply."""
     if not can_update(by, task):
         raise NotAllowed("You can update only your organisation's tasks")
     _check_version(task, version)
@@ -249,7 +286,8 @@ def update_task(task, *, by, version, text="", link="", stage=None, status=None,
                or any(value not in (None, getattr(task, name)) for name, value in texts.items()))
     if not changed:
         raise PortalError("Write an update or change something before saving", field="text")
-    entry = _log_update(task, by, text=text, link=link, new_stage=new_stage, new_status=new_status)
+    edit = _edit_of_published(task, we_did)
+    entry = _log_update(task, by, text=text, link=link, new_stage=new_stage, new_status=new_status, edit=edit)
     _apply(task, new_stage=new_stage, new_status=new_status, blocked_reason=blocked_reason, texts=texts)
     db.session.flush()
     entry.version = task.version_id
@@ -258,22 +296,225 @@ def update_task(task, *, by, version, text="", link="", stage=None, status=None,
 
 
 def describe(update):
-    """A log entry in words: "stage Scanning → Analysis, “text”, link ..."."""
-    parts = []
+    """A log entry in words: "Due date moved from 3 Mar 2025 to 17 Mar 2025: waiting for CCTV", "stage
+    Scanning → Analysis, “text”, link ..."."""
+    parts = [_detail_change(update)] if update.field else []
     if update.to_stage and update.from_stage:
         parts.append(f"stage {STAGE_LABELS[update.from_stage]} → {STAGE_LABELS[update.to_stage]}")
     if update.to_status and update.from_status:
         parts.append(f"status {TASK_STATUS_LABELS[update.from_status]} → {TASK_STATUS_LABELS[update.to_status]}")
-    if update.text:
+    if update.text and update.field != "due_on":  # a new due date's reason is part of its sentence
         parts.append(f"“{update.text}”")
     if update.link:
         parts.append(f"link {update.link}")
     return ", ".join(parts) or "details changed"
 
 
-def review_and_publish(task, *, by, version):
-    """An officer of the area approves a completed task's 'We did': linked concerns become 'responded'
-    with that text, and are published to residents. Flushes; the caller commits."""
+# ---- changing a task's details: due date, owner, partners, priority ------------------------------
+
+DETAIL_LABELS = {"due_on": "Due date", "owner": "Owner", "lead_organisation": "Lead partner",
+                 "supporting": "Supporting partners", "priority": "Priority"}
+PRIORITY_LABELS = dict(PRIORITIES)
+
+
+def _day(value):
+    return f"{value.day} {value:%b %Y}"
+
+
+def _names(organisations):
+    return ", ".join(o.name for o in organisations)
+
+
+def _detail_change(update):
+    """One changed detail in words, from the values the log entry kept."""
+    old, new = update.old_value, update.new_value
+    if update.field == "due_on":
+        moved = f"Due date moved from {_day(date.fromisoformat(old))} to {_day(date.fromisoformat(new))}"
+        return f"{moved}: {update.text}" if update.text else moved
+    if update.field == "we_did":
+        return f"'We did' edited since publication, awaiting review: “{new}” (published: “{old}”)"
+    if update.field == "priority":
+        old, new = PRIORITY_LABELS.get(old, old), PRIORITY_LABELS.get(new, new)
+    return f"{DETAIL_LABELS.get(update.field, update.field)} changed from {old or 'none'} to {new or 'none'}"
+
+
+def lead_candidates(by, task):
+    """The organisations ``by`` may make the task's lead, by name (the current lead always among them)."""
+    organisations = db.session.execute(select(Organisation).where(Organisation.active)
+                                       .order_by(Organisation.name)).scalars().all()
+    return [o for o in organisations if o.id == task.lead_organisation_id or may_hand_lead_to(by, task, o.id)]
+
+
+def owner_candidates(by, task):
+    """The people ``by`` may hand the task to, by name (the current owner always among them)."""
+    people = db.session.execute(select(User).where(User.active, User.organisation_id.is_not(None))
+                                .options(selectinload(User.organisation)).order_by(User.display_name)).scalars()
+    return [u for u in people if u.id == task.owner_id or may_pick_owner(by, task, u)]
+
+
+def supporting_candidates(task):
+    """The organisations that may support the task, by name: every active partner and those supporting it now."""
+    current = {o.id for o in task.supporting_organisations}
+    return db.session.execute(select(Organisation).where(Organisation.active | Organisation.id.in_(current))
+                              .order_by(Organisation.name)).scalars().all()
+
+
+def _lead_for(by, task, organisation_id):
+    lead = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if lead is None or not (lead.active or lead.id == task.lead_organisation_id):
+        raise PortalError("Lead partner: choose one of the partner organisations in the list",
+                          field="lead_organisation")
+    if lead.id != task.lead_organisation_id and not may_hand_lead_to(by, task, lead.id):
+        raise NotAllowed(f"Lead partner: you can hand the lead only to an organisation already working on this "
+                         f"task, not to {lead.name}", field="lead_organisation")
+    return lead
+
+
+def _supporting_for(task, lead, organisation_ids):
+    """The supporting partners the ids name (never the lead), each an active organisation or one already
+    supporting the task."""
+    wanted = set(organisation_ids) - {lead.id}
+    found = {o.id: o for o in db.session.execute(
+        select(Organisation).where(Organisation.id.in_(wanted))).scalars()} if wanted else {}
+    current = {o.id for o in task.supporting_organisations}
+    for organisation_id in sorted(wanted):
+        organisation = found.get(organisation_id)
+        if organisation is None or not (organisation.active or organisation_id in current):
+            raise PortalError(f"Supporting partners: there is no active partner organisation {organisation_id}; "
+                              "choose from the list", field="supporting")
+    return sorted(found.values(), key=lambda o: o.name)
+
+
+def _due_date_change(task, due_on, reason, today):
+    """Whether the due date moves; refuses a past date, a move without its reason, and moving the due date
+    of a task no longer active (it is what "completed on time" is measured against)."""
+    if due_on is None:
+        raise PortalError("Enter the due date", field="due_on")
+    if due_on == task.due_on:
+        return False
+    if task.status not in ACTIVE_STATUSES:
+        raise PortalError(f"The due date of a task that is {task.status_label.lower()} stays as it was: it is "
+                          "what 'completed on time' is measured against", field="due_on")
+    if due_on < today:
+        raise PortalError("The due date must be today or later", field="due_on")
+    if not (reason or "").strip():
+        raise PortalError("Give the reason for the new due date", field="due_reason")
+    return True
+
+
+def change_task_details(task, *, by, version, due_on, due_reason="", owner_id, lead_organisation_id,
+                        supporting_ids=(), priority, today=None):
+    """Change a task's due date (with a reason), owner, lead and supporting partners and priority (the whole
+    set of new values; what differs is changed). Each change is its own dated entry in the log; the new owner
+    and the people of organisations added to or removed from the task are told. Everything is checked before
+    anything changes: NotAllowed or PortalError naming the field (an id for an organisation or person that
+    does not exist or that ``by`` may not choose), ConflictError when someone saved since ``version``.
+    Returns the log entries. Flushes; the caller commits."""
+    today = today or date.today()
+    if not can_change_details(by, task):
+        raise NotAllowed("Only an officer of the task's area, an admin or the lead partner changes its details")
+    _check_version(task, version)
+    if task.status == CLOSED:
+        raise PortalError("This task is closed: raise a new task instead")
+    moved = _due_date_change(task, due_on, due_reason, today)
+    lead = _lead_for(by, task, lead_organisation_id)
+    owner = _owner_for(lead, owner_id, may_pick=lambda person: person.id == task.owner_id
+                       or may_pick_owner(by, task, person))
+    supporting = _supporting_for(task, lead, supporting_ids)
+    if priority not in PRIORITY_LABELS:
+        raise PortalError("Priority: choose high, medium or low", field="priority")
+    changes = [
+        ("due_on", task.due_on.isoformat(), due_on.isoformat(), due_reason.strip()) if moved else None,
+        ("owner", task.owner.display_name, owner.display_name, "") if owner.id != task.owner_id else None,
+        ("lead_organisation", task.lead_organisation.name, lead.name, "")
+        if lead.id != task.lead_organisation_id else None,
+        ("supporting", _names(task.supporting_organisations), _names(supporting), "")
+        if {o.id for o in supporting} != {o.id for o in task.supporting_organisations} else None,
+        ("priority", task.priority, priority, "") if priority != task.priority else None,
+    ]
+    changes = [change for change in changes if change]
+    if not changes:
+        raise PortalError("Nothing was changed: change a detail before saving")
+    before, new_owner = task.organisation_ids, owner.id != task.owner_id
+    task.due_on, task.owner, task.lead_organisation, task.priority = due_on, owner, lead, priority
+    task.supporting_organisations = supporting
+    task.updated_at = utcnow()  # a new version of the task, even when only its partners change
+    entries = [log(task, by, field=field, old_value=old, new_value=new, text=text)
+               for field, old, new, text in changes]
+    db.session.flush()
+    for entry in entries:
+        entry.version = task.version_id
+    _tell_of_changes(task, by, entries, before=before, new_owner=new_owner)
+    return entries
+
+
+def _tell_of_changes(task, by, entries, *, before, new_owner):
+    """The new owner hears the task is theirs; the people of organisations added to or removed from the task
+    hear that it now is, or no longer is, their organisation's. Nobody hears of their own change."""
+    said = "\n".join(f"- {describe(entry)}" for entry in entries)
+    told = {by.id}
+    if new_owner and task.owner_id not in told:
+        notify(task.owner, f"Task handed to you: {task.title}",
+               f"{by.display_name} made you the owner of the task '{task.title}', due {task.due_on:%d %B %Y}."
+               f"\n\n{said}\n\nOpen it: /tasks/{task.id}",
+               kind="assigned", dedupe_key=f"owner:{entries[0].id}:{task.owner_id}")
+        told.add(task.owner_id)
+    after = task.organisation_ids
+    for organisation_ids, subject, ending in (
+            (after - before, f"Your organisation now works on: {task.title}", f"Open it: /tasks/{task.id}"),
+            (before - after, f"Your organisation no longer works on: {task.title}",
+             "It is no longer among your organisation's tasks.")):
+        for person in _people_of(organisation_ids):
+            if person.id not in told:
+                notify(person, subject, f"{by.display_name} changed the task '{task.title}':\n\n{said}\n\n{ending}",
+                       kind="partners", dedupe_key=f"partners:{entries[0].id}:{person.id}")
+                told.add(person.id)
+
+
+# ---- review ------------------------------------------------------------------------------------------
+
+
+def concerns_to_answer(task):
+    """The linked concerns a review gives a public "We did": those still open and those already responded."""
+    return [c for c in task.concerns if c.status in OPEN_STATUSES or c.status == RESPONDED]
+
+
+MAX_WE_DID = 2000
+
+
+def _we_did_for_each(task, given):
+    """{concern: text} for each concern the review answers: the text given for it, the task's otherwise."""
+    answering = concerns_to_answer(task)
+    unknown = sorted(set(given) - {c.id for c in answering})
+    if unknown:
+        raise PortalError(f"Concern {unknown[0]} is not one this task answers", field=f"we_did_{unknown[0]}")
+    texts = {}
+    for concern in answering:
+        text = (given.get(concern.id, task.we_did) or "").strip()
+        what = f"the {concern.category.name.lower()} concern in {concern.locality.name}"
+        if not text:
+            raise PortalError(f"Enter the 'We did' residents will read for {what}", field=f"we_did_{concern.id}")
+        if len(text) > MAX_WE_DID:
+            raise PortalError(f"The 'We did' for {what} must be {MAX_WE_DID:,} characters or fewer",
+                              field=f"we_did_{concern.id}")
+        texts[concern] = text
+    return texts
+
+
+def _replace_public_we_did(concern, text, *, by, task):
+    """A responded concern's public "We did" replaced by a later review, recorded in its history."""
+    if not can_change_concern(by, concern):
+        raise NotAllowed("Only an officer of this concern's area or an administrator can change it.")
+    concern.we_did = text
+    concerns.record_event(concern, "edited", by=by, detail=f"Public 'We did' replaced on review of task {task.id}")
+
+
+def review_and_publish(task, *, by, version, we_did_by_concern=None):
+    """An officer of the area approves a completed task's "We did" (first, or again after an edit since
+    publication): each linked concern that is open or responded becomes "responded" with its own public text
+    (``we_did_by_concern``: {concern id: text}; the task's text for any not given) and is published.
+    Raises NotAllowed, ConflictError, or PortalError naming the field (``we_did_<concern id>``).
+    Flushes; the caller commits."""
     if not can_review(by, task):
         raise NotAllowed("Only an officer of the task's area or an admin reviews it")
     if int(version) != task.version_id:
@@ -282,13 +523,22 @@ def review_and_publish(task, *, by, version):
         raise PortalError("Only a completed task can be reviewed and published", field="status")
     if not task.we_did.strip():
         raise PortalError("The task has no 'We did' statement to publish", field="we_did")
+    if task.published and not task.we_did_awaiting_review:
+        raise PortalError("This task's 'We did' is already published and has not been edited since",
+                          field="status")
+    texts = _we_did_for_each(task, dict(we_did_by_concern or {}))
+    again = task.published
     task.reviewed_by_id, task.reviewed_at, task.published = by.id, utcnow(), True
-    for concern in task.concerns:
+    task.published_we_did = task.we_did
+    for concern, text in texts.items():
         if concern.status in OPEN_STATUSES:
-            concerns.change_status(concern, RESPONDED, by=by, we_did=task.we_did, responded_on=date.today(),
+            concerns.change_status(concern, RESPONDED, by=by, we_did=text, responded_on=date.today(),
                                    reason=f"Task {task.id} completed and reviewed")
-        if not concern.published and concern.status in (RESPONDED,):
+        elif concern.we_did != text:
+            _replace_public_we_did(concern, text, by=by, task=task)
+        if not concern.published:
             concerns.publish(concern, by=by)
-    log(task, by, text=f"Reviewed by {by.display_name}; 'We did' published to residents")
+    published = "the edited 'We did' published" if again else "'We did' published"
+    log(task, by, text=f"Reviewed by {by.display_name}; {published} to residents")
     db.session.flush()
     return task

@@ -5,14 +5,13 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_allowed, require
 from ..concerns.models import Concern
-from ..errors import ConflictError, PortalError
+from ..errors import ConflictError, NotAllowed, PortalError
 from ..extensions import db
-from ..forms import commit_or_conflict, form_page, parse_id, render_form
+from ..forms import commit_or_conflict, form_page, parse_id, render_form, show_error
 from ..forms import int_or_none as _int
 from ..partners.services import all_organisations
 from ..people.models import User
@@ -20,7 +19,15 @@ from ..places import services as places
 from . import meetings as meeting_services
 from . import policy
 from . import tasks as task_services
-from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskForm, TaskUpdateForm
+from .forms import (
+    CorrectionForm,
+    DecisionForm,
+    MeetingForm,
+    TaskDetailsForm,
+    TaskForm,
+    TaskUpdateForm,
+    review_form_for,
+)
 from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
 
 bp = Blueprint("tasking", __name__)
@@ -83,12 +90,19 @@ def _visible(task_id):
     return get_allowed(Task, task_id, policy.can_view)
 
 
+def _review_form(task, **kwargs):
+    return review_form_for(task, task_services.concerns_to_answer(task), **kwargs)
+
+
 def _task_page_context(task, update_form=None, review_form=None):
+    # The page's other form is shown as it was saved, never read from a request meant for this one.
     return dict(task=task, form=update_form or TaskUpdateForm(
-                    version=task.version_id, stage=task.stage, status=task.status, victim=task.victim,
+                    formdata=None, version=task.version_id, stage=task.stage, status=task.status, victim=task.victim,
                     offender=task.offender, location=task.location, assessment=task.assessment, we_did=task.we_did),
-                review_form=review_form or ReviewForm(version=task.version_id),
+                review_form=review_form or _review_form(task, formdata=None, version=task.version_id),
+                review_concerns=task_services.concerns_to_answer(task),
                 can_update=policy.can_update(current_user, task), can_review=policy.can_review(current_user, task),
+                can_change_details=policy.can_change_details(current_user, task),
                 describe=task_services.describe, today=date.today())
 
 
@@ -96,18 +110,24 @@ def _task_page(task, update_form=None, review_form=None, status=200):
     return render_template("tasking/task.html", **_task_page_context(task, update_form, review_form)), status
 
 
-def _declare_task_page(task, form):
-    """The task's page is where a refused update is shown again; after a conflict the form keeps what was
-    typed but carries the latest version, so the user can apply it again."""
-    context = _task_page_context(task, update_form=form)
-    del context["form"]
-
+def _latest_version_on_conflict(task_id, *forms):
+    """After a conflict the forms keep what was typed but carry the task's latest version, so the user can
+    apply it again (``on_refused`` of form_page)."""
     def latest_version(error):
         if isinstance(error, ConflictError):
-            form.version.data = context["review_form"].version.data = db.session.get(Task, task.id).version_id
+            version = db.session.get(Task, task_id).version_id
+            for form in forms:
+                form.version.data = version
 
-    return form_page("tasking/task.html", form, **context, on_refused=latest_version)
+    return latest_version
 
+
+def _declare_task_page(task, form):
+    """The task's page is where a refused update is shown again."""
+    context = _task_page_context(task, update_form=form)
+    del context["form"]
+    return form_page("tasking/task.html", form, **context,
+                     on_refused=_latest_version_on_conflict(task.id, form, context["review_form"]))
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -133,29 +153,56 @@ def update(task_id):
     return _task_page(task, update_form=form, status=400)
 
 
+@bp.route("/tasks/<int:task_id>/details", methods=["GET", "POST"])
+@allow(PARTNER, OFFICER, ADMIN)
+def task_details(task_id):
+    task = _visible(task_id)
+    require(policy.can_change_details(current_user, task))
+    form = TaskDetailsForm(version=task.version_id, due_on=task.due_on, owner=str(task.owner_id),
+                           lead_organisation=str(task.lead_organisation_id), priority=task.priority,
+                           supporting=[str(o.id) for o in task.supporting_organisations])
+    form.owner.choices = [("", "Choose the owner")] + [
+        (str(u.id), f"{u.display_name} ({u.organisation.name})")
+        for u in task_services.owner_candidates(current_user, task)]
+    form.lead_organisation.choices = [(str(o.id), o.name)
+                                      for o in task_services.lead_candidates(current_user, task)]
+    form.supporting.choices = [(str(o.id), o.name) for o in task_services.supporting_candidates(task)]
+    if form_page("tasking/task_details.html", form, task=task,
+                 on_refused=_latest_version_on_conflict(task_id, form)).validate_on_submit():
+        commit_or_conflict(SAVED_MEANWHILE, lambda: task_services.change_task_details(
+            task, by=current_user, version=form.version.data or 0, due_on=form.due_on.data,
+            due_reason=form.due_reason.data or "", owner_id=_int(form.owner.data),
+            lead_organisation_id=_int(form.lead_organisation.data),
+            supporting_ids=[parse_id(value) for value in form.supporting.data or []], priority=form.priority.data))
+        flash("Task details changed.", "success")
+        return redirect(url_for("tasking.task", task_id=task_id))
+    return render_form("tasking/task_details.html", form, task=task)
+
+
 @bp.route("/tasks/<int:task_id>/review", methods=["POST"])
 @allow(OFFICER, ADMIN)
 def review(task_id):
     task = _visible(task_id)
     require(policy.can_review(current_user, task))
-    form = ReviewForm()
+    concerns = task_services.concerns_to_answer(task)
+    form = review_form_for(task, concerns)
     # The review form is the page's second form (the error handler re-renders a page's main ``form``),
     # so this view shows its refusal itself, after rolling the unit of work back.
+    status = 400
     if form.validate_on_submit():
         try:
-            task_services.review_and_publish(task, by=current_user, version=form.version.data or 0)
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            form.form_errors.append(SAVED_MEANWHILE)
-            return _task_page(db.session.get(Task, task_id), review_form=form, status=409)
+            commit_or_conflict(SAVED_MEANWHILE, lambda: task_services.review_and_publish(
+                task, by=current_user, version=form.version.data or 0,
+                we_did_by_concern={c.id: form[f"we_did_{c.id}"].data or "" for c in concerns}))
         except PortalError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            show_error(form, error)
+            _latest_version_on_conflict(task_id, form)(error)
+            status = 403 if isinstance(error, NotAllowed) else 409 if isinstance(error, ConflictError) else 400
         else:
             flash("Reviewed: the 'We did' is published and the linked concerns are responded.", "success")
             return redirect(url_for("tasking.task", task_id=task_id))
-    return _task_page(db.session.get(Task, task_id), review_form=form, status=400)
+    return _task_page(db.session.get(Task, task_id), review_form=form, status=status)
 
 
 # ---- tasking meetings -----------------------------------------------------------------------------
