@@ -131,6 +131,21 @@ def test_another_areas_concern_meeting_task_and_meeting_csv_are_refused_by_id(ap
         assert person.get(f"/tasking/meetings/{south['meeting'].id}/record.csv").status_code == 200
 
 
+def test_another_areas_task_details_cannot_be_changed_by_id(app, as_role, south):
+    officer, task = as_role("officer"), south["task"]
+    version, due_on = task.version_id, task.due_on
+    later = due_on + timedelta(days=7)
+    for method, url in (("GET", f"/tasks/{task.id}/details"), ("POST", f"/tasks/{task.id}/details")):
+        response = officer.get(url) if method == "GET" else officer.post(url, {
+            "version": str(version), "due_on-day": str(later.day), "due_on-month": str(later.month),
+            "due_on-year": str(later.year), "due_reason": "Moved", "owner": str(task.owner_id),
+            "lead_organisation": str(task.lead_organisation_id), "priority": "high"})
+        assert _refused_for_the_record(response), f"{method} {url}: {response.status_code}"
+        assert "Ludlow" not in response.get_data(as_text=True)
+    db.session.refresh(task)
+    assert (task.version_id, task.due_on, task.priority) == (version, due_on, "medium")
+
+
 def test_another_areas_concern_cannot_be_linked_to_an_own_task(app, as_role, south):
     officer, partner = as_role("officer"), as_role("partner")
     concern = south["concern"]
