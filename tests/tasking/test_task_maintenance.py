@@ -121,7 +121,8 @@ def test_an_officer_hands_the_task_to_other_partners_and_everyone_concerned_is_t
     [handed] = messages_to(fiona)
     assert handed.subject == "Task handed to you: Youths at the recreation ground"
     assert f"Lead partner changed from {RSL} to {FIRE}" in handed.body
-    assert [m.subject for m in messages_to(yusuf)] == ["Your organisation now works on: Youths at the recreation ground"]
+    assert [m.subject for m in messages_to(yusuf)] == [
+        "Your organisation now works on: Youths at the recreation ground"]
     assert [m.subject for m in messages_to(pat) if m.kind == "partners"] == [
         "Your organisation no longer works on: Youths at the recreation ground"]
     assert len(messages_to(user("officer"))) == officers_messages  # nobody hears of their own change
@@ -284,7 +285,8 @@ def test_a_partners_edit_of_a_published_we_did_waits_for_review(app, as_role):
     assert "We did (published: what residents read) A Friday youth club started" in page
     assert ("We did (edited since publication, awaiting review) A Friday youth club runs every week and patrols "
             "were doubled") in page
-    assert "Residents read now (Youth related - youths inappropriate gathering in Wem): “A Friday youth club started”" in page
+    assert ("Residents read now (Youth related - youths inappropriate gathering in Wem): "
+            "“A Friday youth club started”") in page
     assert ("'We did' edited since publication, awaiting review: “A Friday youth club runs every week and patrols "
             "were doubled” (published: “A Friday youth club started”)") in page
 
@@ -320,7 +322,8 @@ def test_a_dog_fouling_concern_on_a_speeding_task_gets_its_own_we_did(app, as_ro
     html, text = page.get_data(as_text=True), text_of(page)
     assert ("We did for Vehicle related - speeding traffic in Wem. You said: “Cars racing down the High Street "
             "after school”") in text
-    assert "We did for Environmental - dog fouling in Wem. You said: “Dog mess by the school gate <b>every</b> day”" in text
+    assert ("We did for Environmental - dog fouling in Wem. You said: "
+            "“Dog mess by the school gate <b>every</b> day”") in text
     assert "&lt;b&gt;every&lt;/b&gt;" in html and "<b>every</b>" not in html
     for concern in (speeding, dogs):  # both start from the task's text
         assert re.search(rf'<textarea[^>]*id="we_did_{concern.id}"[^>]*>\s*Speed checks twice a week', html)
