@@ -1,6 +1,7 @@
 """Reading indicator values: the PMCG report with trajectory and RAG, trends, manual entries and
 target edits (the strategic assessment is crime's: portal/crime/assessment.py)."""
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
@@ -101,7 +102,7 @@ class ReportRow:
     expected: Optional[float]
     rag: Optional[str]
     aim: Goal
-    tasks: ActionTasks = field(default_factory=ActionTasks)  # the action's live and completed tasks
+    tasks: ActionTasks = dataclasses.field(default_factory=ActionTasks)  # the action's live and completed tasks
 
     @property
     def annualised(self):
