@@ -111,6 +111,11 @@ def register_hooks(app):
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.filters["with_csp_nonce"] = with_csp_nonce
     app.jinja_env.filters["format_date"] = format_date
+    # The "Related records" block (templates/macros/related.html) on the concern and task pages reads
+    # the chain between them from tasking, so concerns' own code never imports tasking.
+    from .tasking.chain import related_to
+
+    app.jinja_env.globals["related_records_of"] = related_to
 
     @app.context_processor
     def inject_navigation():

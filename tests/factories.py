@@ -13,6 +13,7 @@ from portal.places.models import Locality
 from .conftest import DEMO_EMAILS
 
 YOUTHS = "YOUTH RELATED - YOUTHS INAPPROPRIATE GATHERING"
+ASB_ACTION = "To tackle anti social behaviour"
 
 
 def one(model, **by):
@@ -53,16 +54,17 @@ def logged_concern(days_ago, *, answered_after=None, where="wem", said="Speeding
     return concern
 
 
-def new_task(concern=None, owner_role="partner", due=None, where="wem"):
+def new_task(concern=None, owner_role="partner", due=None, where="wem", action=None):
     """A task raised by the North officer for the partner's organisation, due in two weeks (or ``due``,
-    raised as if 60 days ago so a past date is allowed). Commits."""
+    raised as if 60 days ago so a past date is allowed), serving ``action`` if given. Commits."""
     from portal.tasking import tasks
 
     task = tasks.create_task(
         by=user("officer"), title="Youths at the recreation ground", problem="Gatherings most nights",
         locality_id=one(Locality, key=where).id, lead_organisation_id=user(owner_role).organisation_id,
         owner_id=user(owner_role).id, due_on=due or date.today() + timedelta(days=14),
-        concern_ids=[concern.id] if concern else [], today=date.today() - timedelta(days=60) if due else None)
+        concern_ids=[concern.id] if concern else [], today=date.today() - timedelta(days=60) if due else None,
+        action_id=action.id if action else None)
     db.session.commit()
     return task
 
@@ -75,3 +77,10 @@ def new_meeting(area="north", held_on=None, chair="officer"):
                                     held_on=held_on or date.today())
     db.session.commit()
     return meeting
+
+
+def plan_action(title=ASB_ACTION):
+    """An action of the seeded 2010-11 delivery plan, by its title."""
+    from portal.plan.models import Action
+
+    return one(Action, title=title)

@@ -1,5 +1,6 @@
 """Reading indicator values: the PMCG report with trajectory and RAG, trends, manual entries and
 target edits (the strategic assessment is crime's: portal/crime/assessment.py)."""
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from typing import Optional
@@ -10,8 +11,10 @@ from sqlalchemy.orm import selectinload
 from ..errors import NotAllowed, PortalError
 from ..extensions import db
 from ..places.models import Locality
-from ..plan.models import Action, DeliveryPlan, IndicatorChange, IndicatorDefinition, Theme
-from .models import FREQUENCY_PERIODS, IndicatorValue, ManualValue, PeriodMonth
+from ..plan.models import IndicatorChange, IndicatorDefinition
+from ..plan.services import current_plan
+from ..tasking.chain import ActionTasks, tasks_of_actions
+from .models import FREQUENCY_PERIODS, PERIOD_LENGTHS, IndicatorValue, ManualValue, PeriodMonth
 from .periods import add_months, label
 
 # The plan's year: baselines apply from its start, targets at their target date.
@@ -99,6 +102,7 @@ class ReportRow:
     expected: Optional[float]
     rag: Optional[str]
     aim: Goal
+    tasks: ActionTasks = dataclasses.field(default_factory=ActionTasks)  # the action's live and completed tasks
 
     @property
     def annualised(self):
@@ -140,26 +144,29 @@ def latest_police_period(period_type):
         IndicatorValue.months > 0)).scalar()
 
 
-def report(frequency, period_start, locality):
-    """Each action's indicators for one period and locality, with target, trajectory, RAG and change."""
+def report(frequency, period_start, locality, viewer=None):
+    """Each action's indicators for one period and locality, with target, trajectory, RAG and change, and
+    (given the ``viewer``) the action's tasks that viewer may see at the locality or below: live now, and
+    completed within the period. A fixed number of queries, whatever the number of indicators."""
     period_type = FREQUENCY_PERIODS[frequency]
     values = {v.indicator_id: v for v in db.session.execute(select(IndicatorValue).where(
         IndicatorValue.period_type == period_type, IndicatorValue.period_start == period_start,
         IndicatorValue.locality_id == locality.id)).scalars()}
-    plan = db.session.execute(select(DeliveryPlan).options(
-        selectinload(DeliveryPlan.themes).selectinload(Theme.actions).selectinload(Action.indicators))
-        .order_by(DeliveryPlan.year.desc())).scalars().first()
-    listed = [(theme.name, action.title, indicator) for theme in (plan.themes if plan else [])
+    plan = current_plan()
+    listed = [(theme.name, action, indicator) for theme in (plan.themes if plan else [])
               for action in theme.actions for indicator in action.indicators]
-    listed += [("The portal's own measures", "Responding to residents", indicator) for indicator in
+    tasks = tasks_of_actions({action.id for _, action, _ in listed}, locality.id, period_start,
+                             add_months(period_start, PERIOD_LENGTHS[period_type]), viewer) if viewer else {}
+    listed += [("The portal's own measures", None, indicator) for indicator in
                db.session.execute(select(IndicatorDefinition).where(IndicatorDefinition.action_id.is_(None))
                                   .order_by(IndicatorDefinition.code)).scalars()]
     rows = []
     for theme, action, indicator in listed:
         value, aim = values.get(indicator.id), goal(indicator, locality.id)
         expected = trajectory(indicator, _end_date(value.period_end), aim) if value else None
-        rows.append(ReportRow(theme, action, indicator, value, expected, rag(indicator, value, aim) if value else None,
-                              aim))
+        rows.append(ReportRow(theme, action.title if action else "Responding to residents", indicator, value,
+                              expected, rag(indicator, value, aim) if value else None, aim,
+                              tasks.get(action.id if action else None) or ActionTasks()))
     return rows
 
 

@@ -41,7 +41,7 @@ def _report_args():
 @allow(SIGNED_IN)
 def report():
     frequency, periods, chosen, locality = _report_args()
-    rows = services.report(frequency, chosen[0], locality) if chosen else []
+    rows = services.report(frequency, chosen[0], locality, viewer=current_user) if chosen else []
     period_type = FREQUENCY_PERIODS[frequency]
     trends = services.trends({r.indicator: r.aim for r in rows if r.value}, locality.id, period_type)
     return render_template("indicators/report.html", frequency=frequency, periods=periods, chosen=chosen,
@@ -57,15 +57,17 @@ def report_csv():
     writer = spreadsheets.Writer(buffer)
     writer.writerow(["theme", "action", "ni_code", "indicator", "unit", "locality", "period", "value", "numerator",
                      "denominator", "months_with_data", "months_in_period", "annualised", "target", "trajectory",
-                     "rag", "rag_marks", "measured_by", "value_year_before", "change_pct", "change_compares"])
-    for r in services.report(frequency, chosen[0], locality) if chosen else []:
+                     "rag", "rag_marks", "measured_by", "value_year_before", "change_pct", "change_compares",
+                     "live_tasks", "completed_tasks"])
+    for r in services.report(frequency, chosen[0], locality, viewer=current_user) if chosen else []:
         v = r.value
         writer.writerow([r.theme, r.action, r.indicator.ni_code or "", r.indicator.name, r.indicator.unit,
                          locality.name, chosen[2], _num(v.value if v else None), _num(v.numerator if v else None),
                          _num(v.denominator if v else None), v.months if v else "", v.length if v else "",
                          _num(r.annualised), _num(r.aim.target), _num(r.expected), r.rag or "",
                          "; ".join(r.marks), r.proxy, _num(v.previous_value if v else None),
-                         _num(v.change_pct if v else None), "same period a year earlier, month for month"])
+                         _num(v.change_pct if v else None), "same period a year earlier, month for month",
+                         r.tasks.live_count, r.tasks.completed_count])
     name = f"pmcg-{frequency}-{locality.key}-{chosen[0] if chosen else 'none'}.csv"
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -5,6 +5,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
 from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField, parse_id
+from ..plan.forms import action_field
 from .models import DECISIONS, PRIORITIES, STAGE_LABELS, TASK_STATUS_LABELS
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -25,6 +26,7 @@ class TaskForm(FlaskForm):
     due_on = GovukDateField("Due date", format=DATE_FORMATS, validators=[DataRequired("Enter the due date"),
                                                                     DateWithin(future=FIVE_YEARS)])
     priority = RadioField("Priority", choices=list(PRIORITIES), default="medium")
+    action = action_field()
     concerns = HiddenField()
 
 

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import TimestampMixin, utcnow
 from ..partners.models import Organisation
 from ..places.models import Locality
+from ..plan.models import Action
 
 SCANNING, ANALYSIS, RESPONSE, ASSESSMENT = "scanning", "analysis", "response", "assessment"
 STAGES = (SCANNING, ANALYSIS, RESPONSE, ASSESSMENT)
@@ -160,6 +161,8 @@ class Task(TimestampMixin, db.Model):
     meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tasking_meetings.id"))
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     version_id: Mapped[int] = mapped_column(default=1)
+    # The delivery-plan action the task serves (tasks raised before tasks named one have none).
+    action_id: Mapped[Optional[int]] = mapped_column(ForeignKey("plan_actions.id"), index=True)
 
     area: Mapped[Locality] = relationship(foreign_keys=[area_id])
     locality: Mapped[Optional[Locality]] = relationship(foreign_keys=[locality_id])
@@ -170,6 +173,7 @@ class Task(TimestampMixin, db.Model):
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
     meeting: Mapped[Optional[TaskingMeeting]] = relationship(foreign_keys=[meeting_id])
     concerns: Mapped[list[Concern]] = relationship(secondary=task_concerns, order_by=Concern.id)
+    action: Mapped[Optional[Action]] = relationship()
     updates: Mapped[list["TaskUpdate"]] = relationship(back_populates="task", order_by="TaskUpdate.id",
                                                        cascade="all, delete-orphan")
 

@@ -19,6 +19,7 @@ from ..notifications.services import notify
 from ..partners.models import Organisation
 from ..people.models import User
 from ..places.models import Locality
+from ..plan.services import action_of_current_plan
 from .models import (
     ACTIVE_STATUSES,
     ASSESSMENT,
@@ -122,8 +123,9 @@ def _owner_for(lead, owner_id, may_pick=lambda owner: True):
 
 
 def create_task(*, by, title, problem, locality_id, lead_organisation_id, supporting_ids=(), owner_id,
-                due_on, priority="medium", concern_ids=(), meeting=None, today=None):
+                due_on, priority="medium", concern_ids=(), meeting=None, today=None, action_id=None):
     """Raise a task (with linked concerns, or none for an emerging hotspot) and tell its owner.
+    ``action_id`` names the delivery-plan action it serves (an action of the current plan).
     Raises PortalError/NotAllowed naming the field at fault. Flushes; the caller commits."""
     today = today or date.today()
     if not (title or "").strip():
@@ -142,13 +144,14 @@ def create_task(*, by, title, problem, locality_id, lead_organisation_id, suppor
     owner = _owner_for(lead, owner_id)
     if due_on is None or due_on < today:
         raise PortalError("The due date must be today or later", field="due_on")
+    action = action_of_current_plan(action_id) if action_id is not None else None
     linked = (db.session.execute(select(Concern).where(Concern.id.in_(concern_ids))).scalars().all()
               if concern_ids else [])
     for concern in linked:
         check_link(by, area.id, concern)
     task = Task(title=title.strip(), problem=problem.strip(), area_id=area.id, locality_id=locality.id,
                 lead_organisation=lead, owner=owner, due_on=due_on, priority=priority, created_by_id=by.id,
-                meeting=meeting)
+                meeting=meeting, action=action)
     task.supporting_organisations = db.session.execute(
         select(Organisation).where(Organisation.id.in_(set(supporting_ids) - {lead.id}))).scalars().all()
     task.concerns = linked

@@ -16,6 +16,7 @@ from ..forms import int_or_none as _int
 from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
+from ..plan.services import action_choices
 from . import meetings as meeting_services
 from . import policy
 from . import tasks as task_services
@@ -66,6 +67,7 @@ def new_task():
     form.lead_organisation.choices = organisation_choices("Choose the lead partner")
     form.supporting.choices = [(o.id, o.name) for o in all_organisations(active_only=True)]
     form.owner.choices = owner_choices()
+    form.action.choices = action_choices()
     concern_ids = [i for i in map(parse_id, (request.values.get("concerns") or request.args.get("concern") or "")
                                   .split(",")) if i is not None]
     form.concerns.data = ",".join(map(str, concern_ids))  # the page links only ids it could read
@@ -79,7 +81,8 @@ def new_task():
             by=current_user, title=form.title.data, problem=form.problem.data,
             locality_id=_int(form.locality.data), lead_organisation_id=_int(form.lead_organisation.data),
             supporting_ids=form.supporting.data or [], owner_id=_int(form.owner.data), due_on=form.due_on.data,
-            priority=form.priority.data, concern_ids=concern_ids)
+            priority=form.priority.data, concern_ids=concern_ids,
+            action_id=_int(form.action.data) or 0)  # 0 (not an id) is refused like any unknown action
         db.session.commit()
         flash(f"Task raised and assigned to {task.owner.display_name}.", "success")
         return redirect(url_for("tasking.task", task_id=task.id))

@@ -13,6 +13,7 @@ from portal.concerns.models import Concern, ConcernCategory, ConcernEvent
 from portal.extensions import db
 from portal.people.models import User
 from portal.places.models import Locality
+from portal.plan.models import Action
 from portal.tasking import meetings as tasking_meetings
 from portal.tasking import tasks as tasking
 from portal.tasking.models import Task, task_concerns
@@ -155,7 +156,7 @@ def test_another_areas_concern_cannot_be_linked_to_an_own_task(app, as_role, sou
         "title": "Graffiti in Wem", "problem": "Tags", "locality": str(_one(Locality, key="wem").id),
         "lead_organisation": str(owner.organisation_id), "owner": str(owner.id),
         "due_on": (date.today() + timedelta(days=14)).strftime("%d/%m/%Y"), "priority": "medium",
-        "concerns": str(concern.id)})
+        "concerns": str(concern.id), "action": str(_one(Action, title="To reduce criminal damage").id)})
     assert response.status_code in (400, 403)
     assert f"Concern {concern.id} is not one of this area's concerns" in text_of(response)
     assert db.session.execute(select(func.count()).select_from(Task)).scalar_one() == tasks_before

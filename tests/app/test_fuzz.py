@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.partners.models import Organisation
 from portal.people.models import User
 from portal.places.models import Locality
+from portal.plan.models import Action
 from portal.tasking import tasks as services
 
 from ..conftest import DEMO_EMAILS, Browser
@@ -116,7 +117,7 @@ def form_cases():
         "assessment": "", "we_did": ""})
     cases["task"] = ("/tasks/new", {"title": "Litter", "problem": "Litter at the shop", "locality": wem,
                                     "lead_organisation": str(partner.organisation_id), "owner": str(partner.id),
-                                    "priority": "medium",
+                                    "priority": "medium", "action": _choice(Action),
                                     "due_on": (date.today() + timedelta(days=14)).strftime("%d/%m/%Y"),
                                     "concerns": str(concern.id) if concern else ""})
     if concern is not None:

@@ -337,3 +337,35 @@ def test_a_partner_moves_a_due_date_and_an_officer_answers_each_concern_of_the_t
     page.goto(f"{live_server}/api/concerns/{speeding.id}.json")
     assert "Speed checks twice a week" in page.inner_text("body")
     assert page.errors == []
+
+
+# ---- the chain: concern -> task -> indicator and back, by links alone -----------------------------------
+
+def test_an_officer_walks_from_a_concern_to_its_task_and_indicator_and_back(app, live_server, page):
+    from portal.indicators import engine
+
+    from ..factories import new_concern, new_task, plan_action
+
+    concern = new_concern(said="Youths gathering by the Wem chip shop")
+    task = new_task(concern, action=plan_action())
+    task.title = "Youths at the Wem chip shop"
+    db.session.commit()
+    engine.rollup(date(2018, 10, 1), date(2018, 10, 1), sources=("police_crime",))
+    related = "section.portal-related"
+
+    sign_in(page, live_server, "officer")
+    page.goto(f"{live_server}/concerns/{concern.id}")
+    page.click(f"{related} a:has-text('Task {task.id}: Youths at the Wem chip shop')")
+    page.wait_for_url(f"**/tasks/{task.id}")
+    assert "To tackle anti social behaviour" in page.inner_text(related)
+    page.click(f"{related} a:text-is('Anti-social behaviour incidents per 1,000 residents')")
+    page.wait_for_url("**/indicators/?frequency=monthly&locality=north#indicator-asb-incidents-rate")
+    row = page.locator("#indicator-asb-incidents-rate")
+    assert "Live tasks: 1" in row.inner_text()
+    shot(page, "chain-report-row")
+    row.locator(f"a:has-text('Task {task.id}: Youths at the Wem chip shop')").click()
+    page.wait_for_url(f"**/tasks/{task.id}")
+    page.click(f"{related} a:has-text('Concern {concern.id}:')")
+    page.wait_for_url(f"**/concerns/{concern.id}")
+    assert "Youths gathering by the Wem chip shop" in page.inner_text("main")
+    assert page.errors == []

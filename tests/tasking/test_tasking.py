@@ -16,7 +16,7 @@ from portal.tasking import tasks as services
 from portal.tasking.models import Task, TaskingMeeting, TaskUpdate
 
 from ..conftest import DEMO_EMAILS, Browser, text_of
-from ..factories import new_concern, new_task, one, user
+from ..factories import new_concern, new_task, one, plan_action, user
 
 FUTURE = (date.today() + timedelta(days=21)).strftime("%d/%m/%Y")
 
@@ -124,7 +124,7 @@ def test_bad_new_tasks_are_refused_with_a_message_and_nothing_saved(app, as_role
     data = {"title": "Parking at the school", "problem": "Cars on the zig-zags",
             "locality": str(one(Locality, key="wem").id),
             "lead_organisation": str(user("partner").organisation_id), "owner": str(user("partner").id),
-            "due_on": FUTURE, "priority": "high"}
+            "due_on": FUTURE, "priority": "high", "action": str(plan_action().id)}
     expected = {"past due": ("due_on", (date.today() - timedelta(days=1)).strftime("%d/%m/%Y"),
                              "The due date must be today or later"),
                 "owner outside lead": ("owner", str(user("officer").id),
