@@ -129,8 +129,11 @@ def status(upload, job_state, job_info, timeout, now=None):
         return {"state": "failed", "percent": 100, "errors": [upload.message]}
     if upload.status == "running":
         if job_state == "PROGRESS" and isinstance(job_info, dict):
-            return {"state": "running", "file": job_info.get("file"),
-                    "percent": round(100 * job_info["done"] / max(job_info["total"], 1))}
+            # The result backend may hand back another attempt's meta (a retry reuses the upload): no counts,
+            # no percentage, rather than a failing progress page.
+            done, total = job_info.get("done", 0), job_info.get("total") or 1
+            return {"state": "running", "file": job_info.get("file") or upload.file_name,
+                    "percent": round(100 * done / total)}
         return {"state": "running", "file": upload.file_name, "percent": 0}
     return {"state": "waiting", "percent": 0}
 
