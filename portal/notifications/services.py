@@ -2,11 +2,13 @@
 then delivered by SMTP when one is configured (MAIL_SERVER), or left for admins to read.
 
 This feature only stores and delivers messages; what to say and when is decided by the features that
-send them (tasking/reminders.py for the overdue reminders and the weekly digest).
+send them (tasking/reminders.py for the overdue reminders and the weekly digest). Every message
+links to its page with ``portal_link``: an absolute address from PORTAL_URL.
 """
 import logging
 import smtplib
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,6 +18,15 @@ from ..models import utcnow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+
+def portal_link(endpoint, **values):
+    """The absolute address of a portal page (``endpoint`` and its URL values), built from PORTAL_URL and
+    never from a request, so the same link comes out of a web request, a Celery task or the CLI, and
+    opens from an email client."""
+    base = urlsplit(current_app.config["PORTAL_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def notify(user, subject, body, *, kind, dedupe_key):

@@ -7,14 +7,14 @@ Functions here change the session and flush; the caller commits once.
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from ..access import OFFICER
 from ..concerns import services as concerns
 from ..concerns.models import ACCEPTED, NEW, OPEN_STATUSES, RESPONDED, Concern
 from ..errors import ConflictError, NotAllowed, PortalError
 from ..extensions import db
 from ..models import utcnow
-from ..notifications.services import notify
+from ..notifications.services import notify, portal_link
 from ..partners.models import Organisation
 from ..people.models import User
 from ..places.models import Locality
@@ -25,7 +25,6 @@ from .models import (
     CLOSED,
     COMPLETED,
     ESCALATED,
-    IN_PROGRESS,
     OPEN,
     RESPONSE,
     SCANNING,
@@ -35,7 +34,7 @@ from .models import (
     Task,
     TaskUpdate,
 )
-from .policy import can_link_concern, can_raise_in, can_review, can_update, of_organisation, visible_tasks
+from .policy import can_link_concern, can_raise_in, can_review, can_update, of_organisation
 
 # ---- lists ----------------------------------------------------------------------------------------
 
@@ -45,21 +44,6 @@ def organisation_tasks(organisation_id):
     return db.session.execute(
         select(Task).where(Task.status.in_(ACTIVE_STATUSES), of_organisation(organisation_id))
         .order_by(Task.due_on)).scalars().all()
-
-
-def grouped_for(user, today=None):
-    """The task list a person lands on: [(heading, [tasks])], overdue first, then by status, soonest due."""
-    today = today or date.today()
-    tasks = db.session.execute(visible_tasks(user).options(
-        selectinload(Task.lead_organisation), selectinload(Task.owner), selectinload(Task.area))
-        .order_by(Task.due_on, Task.id)).scalars().all()
-    overdue = [t for t in tasks if t.is_overdue(today)]
-    groups = [("Overdue", overdue)] if overdue else []
-    for status in (OPEN, IN_PROGRESS, BLOCKED, COMPLETED, ESCALATED, CLOSED):
-        rows = [t for t in tasks if t.status == status and t not in overdue]
-        if rows:
-            groups.append((TASK_STATUS_LABELS[status], rows))
-    return groups
 
 
 # ---- raising a task --------------------------------------------------------------------------------
@@ -139,7 +123,8 @@ def create_task(*, by, title, problem, locality_id, lead_organisation_id, suppor
         to_stage=SCANNING, to_status=OPEN, version=task.version_id)
     notify(owner, f"New task for you: {task.title}",
            f"{by.display_name} assigned you the task '{task.title}', due {due_on:%d %B %Y}.\n\n{task.problem}\n\n"
-           f"Open it: /tasks/{task.id}", kind="assigned", dedupe_key=f"assigned:{task.id}:{owner.id}")
+           f"Open it: {portal_link('tasking.task', task_id=task.id)}", kind="assigned",
+           dedupe_key=f"assigned:{task.id}:{owner.id}")
     return task
 
 
@@ -228,13 +213,27 @@ def _tell_partners(task, by, entry):
     for person in _people_of(task.organisation_ids, except_organisation=by.organisation_id):
         notify(person, f"Update on {task.title}",
                f"{by.display_name} ({by.organisation.name if by.organisation else ''}) "
-               f"updated the task '{task.title}': {describe(entry)}\n\nOpen it: /tasks/{task.id}",
+               f"updated the task '{task.title}': {describe(entry)}\n\n"
+               f"Open it: {portal_link('tasking.task', task_id=task.id)}",
                kind="update", dedupe_key=f"update:{entry.id}:{person.id}")
+
+
+def _ask_for_review(task, by, entry):
+    """A task just completed: every officer of its area hears that it awaits their review."""
+    officers = db.session.execute(select(User).where(
+        User.active, User.role == OFFICER, User.areas.any(Locality.id == task.area_id))).scalars().all()
+    for officer in officers:
+        notify(officer, f"Awaiting your review: {task.title}",
+               f"{by.display_name} completed the task '{task.title}'. Its 'We did' waits for an officer of the "
+               f"area to review and publish it:\n\n{task.we_did}\n\n"
+               f"Review it: {portal_link('tasking.task', task_id=task.id)}",
+               kind="review", dedupe_key=f"review:{entry.id}:{officer.id}")
 
 
 def update_task(task, *, by, version, text="", link="", stage=None, status=None, blocked_reason="",
                 victim=None, offender=None, location=None, assessment=None, we_did=None):
-    """Apply one update from a task's page, log it and tell the task's partners. Flushes; the caller
+    """Apply one update from a task's page, log it and tell the task's partners (and, when it completes
+    the task, the area's officers, who review it). Flushes; the caller
     commits. Raises NotAllowed, PortalError (naming the field), or ConflictError when someone saved since
     ``version`` (the task version the page showed), saying who changed what so the user can reapply."""
     if not can_update(by, task):
@@ -249,11 +248,14 @@ def update_task(task, *, by, version, text="", link="", stage=None, status=None,
                or any(value not in (None, getattr(task, name)) for name, value in texts.items()))
     if not changed:
         raise PortalError("Write an update or change something before saving", field="text")
+    completes = new_status == COMPLETED and task.status != COMPLETED
     entry = _log_update(task, by, text=text, link=link, new_stage=new_stage, new_status=new_status)
     _apply(task, new_stage=new_stage, new_status=new_status, blocked_reason=blocked_reason, texts=texts)
     db.session.flush()
     entry.version = task.version_id
     _tell_partners(task, by, entry)
+    if completes:
+        _ask_for_review(task, by, entry)
     return entry
 
 

@@ -18,7 +18,7 @@ from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
 from . import meetings as meeting_services
-from . import policy
+from . import policy, task_list
 from . import tasks as task_services
 from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskForm, TaskUpdateForm
 from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
@@ -45,8 +45,8 @@ def organisation_choices(blank):
 def my_tasks():
     heading = ("My organisation's tasks" if current_user.is_partner else
                "My areas' tasks" if current_user.is_officer else "All tasks")
-    return render_template("tasking/my_tasks.html", groups=task_services.grouped_for(current_user), heading=heading,
-                           today=date.today())
+    page = task_list.task_page(current_user, after=request.args.get("after"), before=request.args.get("before"))
+    return render_template("tasking/my_tasks.html", page=page, heading=heading, today=date.today())
 
 
 @bp.route("/tasks/new", methods=["GET", "POST"])
