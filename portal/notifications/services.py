@@ -45,7 +45,8 @@ def notify(user, subject, body, *, kind, dedupe_key):
 
 def deliver_pending(limit=200):
     """Send what waits in the outbox through SMTP and mark each message sent (or its error); returns how
-    many were sent. Without MAIL_SERVER nothing leaves: returns 0. Flushes; the caller commits."""
+    many were sent. Without MAIL_SERVER, or with the server unreachable, nothing leaves: returns 0 (the
+    messages wait for the next run). Flushes; the caller commits."""
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         return 0
@@ -55,7 +56,13 @@ def deliver_pending(limit=200):
     if not pending:
         return 0
     sent = 0
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+    try:
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30)
+    except OSError as error:  # the server is down: everything stays pending for the next run
+        log.warning("Could not reach the mail server %s: %s", config["MAIL_SERVER"], error,
+                    extra={"mail_server": config["MAIL_SERVER"], "error": str(error)})
+        return 0
+    with smtp:
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
         if config.get("MAIL_USERNAME"):
