@@ -192,9 +192,9 @@ def test_the_list_works_without_javascript(chromium, live_server):
 
 PUBLIC_PAGES = ["/", "/map", "/you-said-we-did", "/you-said-we-did?q=Ludlow", "/places/ludlow", "/places/north",
                 "/open-data", "/login"]
-OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/1", "/concerns/meetings/new", "/concerns/new", "/concerns/top-categories",
-                 "/concerns/survey", "/plan/", "/concerns/1", "/tasks/", "/tasks/new", "/tasking/meetings/",
-                 "/tasking/meetings/new", "/indicators/", "/crime/assessment"]
+OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/1", "/concerns/meetings/new", "/concerns/new",
+                 "/concerns/top-categories", "/concerns/survey", "/plan/", "/concerns/1", "/tasks/", "/tasks/new",
+                 "/tasking/meetings/", "/tasking/meetings/new", "/indicators/", "/crime/assessment"]
 
 
 def with_axe(page):

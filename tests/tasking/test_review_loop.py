@@ -409,7 +409,8 @@ def test_through_a_real_worker_the_officer_receives_the_review_request_with_its_
             next_year = (date.today() + timedelta(days=364)).isoformat()
             assert celery.tasks["notifications.weekly_digest"].delay(next_year).get(timeout=60) >= 1
             digest = [m for m in wait_for(mail_sink, f"- {still_open} (due") if partner.email in m["to"]]
-            assert f"{PORTAL}/tasks/{other.id}" in digest[0]["text"] and f"All of them: {PORTAL}/tasks/" in digest[0]["text"]
+            text = digest[0]["text"]
+            assert f"{PORTAL}/tasks/{other.id}" in text and f"All of them: {PORTAL}/tasks/" in text
             db.session.remove()
             db.engine.dispose()
     finally:
