@@ -100,7 +100,7 @@ def _register_page(bulk_form=None, status=200):
                            counts=services.status_counts(services.register_query(filters)),
                            mine=request.args.get("mine") == "1" and current_user.is_officer,
                            page_url=lambda n: url_for("concerns.register", page=n, **args),
-                           bulk_form=(bulk_form or BulkStatusForm()) if acts else None,
+                           bulk_form=(bulk_form or BulkStatusForm()) if acts else None, bulk_args=_register_args(),
                            may_change=lambda concern: policy.can_change(current_user, concern)), (
         400 if form.errors else status)
 
@@ -123,8 +123,14 @@ def bulk_status():
             return _register_page(form, 403 if isinstance(error, NotAllowed) else
                                   409 if isinstance(error, ConflictError) else 400)
         flash(bulk.outcome(form.action.data, len(changed)), "success")
-        return redirect(url_for("concerns.register", **request.args))
+        return redirect(url_for("concerns.register", **_register_args()))
     return _register_page(form, 400)
+
+
+def _register_args():
+    """The register's filters and page from the query string, to come back to after a bulk action (never
+    url_for's own "_external", "_scheme"... options)."""
+    return {k: v for k, v in request.args.items() if not k.startswith("_")}
 
 
 BULK_SAVED_MEANWHILE = ("Someone else saved one of these concerns at the same moment, so nothing was changed. "

@@ -154,6 +154,15 @@ def test_an_officer_accepts_a_selection_for_tasking_each_with_its_own_history(ap
             ("new", "accepted", "For the Bronze meeting", user("officer").id)]
 
 
+def test_the_bulk_form_returns_to_the_same_filters_and_nowhere_else(app, as_role):
+    concern = new_concern()
+    officer = as_role("officer")
+    html = officer.get("/concerns/?status=new&page=1&_external=1&_scheme=javascript").get_data(as_text=True)
+    assert 'action="/concerns/bulk?status=new&amp;page=1"' in html
+    response = act(officer, [concern.id], "accepted", query="?status=new&_external=1&_scheme=javascript")
+    assert response.status_code == 302 and response.headers["Location"] == "/concerns/?status=new"
+
+
 def test_closing_a_selection_needs_one_reason_and_records_it_on_each(app, as_role):
     chosen = register_concerns(2)
     officer = as_role("officer")
