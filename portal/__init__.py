@@ -98,7 +98,7 @@ def register_commands(app):
 
 def register_hooks(app):
     from .access import enforce_access
-    from .navigation import nav_items
+    from .navigation import nav_items, review_count, review_queue
 
     app.before_request(new_csp_nonce)
     app.before_request(enforce_access)
@@ -119,7 +119,7 @@ def register_hooks(app):
 
     @app.context_processor
     def inject_navigation():
-        return {"nav_items": nav_items()}
+        return {"nav_items": nav_items(), "review_count": review_count, "review_queue": review_queue}
 
     @app.after_request
     def security_headers(response):

@@ -1,6 +1,7 @@
 """Settings, read from the environment only (documented in README.md)."""
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-not-secret-never-use-in-production"
@@ -28,6 +29,17 @@ def _database_url():
         url = "postgresql+psycopg://" + url[len("postgres://"):]
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _portal_url(public_base_url):
+    """PORTAL_URL, else PUBLIC_BASE_URL, else the embedded server `make run` starts (its PORT)."""
+    url = (os.environ.get("PORTAL_URL") or public_base_url
+           or f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}").rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"PORTAL_URL must be an http:// or https:// address such as "
+                          f"https://safety.shropshire.gov.uk, not {url!r}.")
     return url
 
 
@@ -122,6 +134,9 @@ class Config:
         # The portal's public address, e.g. https://safety.shropshire.gov.uk: the OpenAPI document's server.
         # Never taken from the request's Host header, which the client chooses.
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+        # The address staff open the portal at: every notification's link is built from it, so a link works
+        # from an email client and from a Celery task, where there is no request to take a host from.
+        self.PORTAL_URL = _portal_url(self.PUBLIC_BASE_URL)
         self.__dict__.update(public_cache_settings(self.REDIS_URL))
 
 

@@ -1,5 +1,7 @@
-"""The service navigation: what each person sees in the header."""
+"""The service navigation: what each person sees in the header, with the count of tasks awaiting
+their review on "Tasks" for those who review (one query a page)."""
 from dataclasses import dataclass
+from typing import Optional
 
 from flask import current_app, request, url_for
 from flask_login import current_user
@@ -12,6 +14,8 @@ class NavItem:
     label: str
     url: str
     active: bool
+    count: Optional[int] = None  # shown beside the label when above 0
+    count_label: str = ""  # what the count counts, for screen readers
 
 
 # (label, endpoint); an entry shows when its endpoint exists and the user may open it.
@@ -23,6 +27,19 @@ ENTRIES = (
     ("Delivery plan", "plan.index"),
     ("Administration", "people.users"),
 )
+
+
+KEY = "portal.review_count"
+
+
+def review_count():
+    """How many tasks await the signed-in person's review: asked once a request (the header and the
+    pages that show it share the answer, kept in the request's WSGI environ)."""
+    if KEY not in request.environ:
+        from .tasking.task_list import awaiting_review_count
+
+        request.environ[KEY] = awaiting_review_count(current_user) if current_user.is_authenticated else 0
+    return request.environ[KEY]
 
 
 def nav_items():
@@ -40,5 +57,15 @@ def nav_items():
             active = True
         if bp == "indicators" and current_bp == "crime":  # the crime pages sit under Performance
             active = True
-        items.append(NavItem(label, url_for(endpoint), active))
+        item = NavItem(label, url_for(endpoint), active)
+        if endpoint == "tasking.my_tasks":
+            item.count, item.count_label = review_count(), "awaiting your review"
+        items.append(item)
     return items
+
+
+def review_queue(limit=5):
+    """The tasks waiting longest for the signed-in person's review (their home page shows them)."""
+    from .tasking.task_list import oldest_awaiting_review
+
+    return oldest_awaiting_review(current_user, limit) if review_count() else []

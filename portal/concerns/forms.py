@@ -12,6 +12,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -181,3 +182,36 @@ class CategoryForm(FlaskForm):
     group = SelectField("Group", coerce=str, default="")
     name = StringField("Name", validators=[DataRequired("Enter the category's name"), Length(max=160)],
                        description="In capitals like the PACT returns, for example ENVIRONMENTAL - LITTER")
+
+
+def concern_ids(form, field):
+    if any(parse_id(value) is None for value in field.data or []):
+        raise ValidationError("This page is out of date or damaged: reload it and try again")
+
+
+class ConcernSelection(SelectMultipleField):
+    """The concerns a bulk form acts on: repeated inputs of concern ids (checkboxes, or hidden inputs)."""
+
+    def __init__(self, label=None, validators=(), **kwargs):
+        super().__init__(label, [concern_ids, *validators], coerce=str, validate_choice=False, **kwargs)
+
+    @property
+    def ids(self):
+        return [parse_id(value) for value in self.data or []]
+
+
+class PublishReviewedForm(FlaskForm):
+    """"Publish all reviewed concerns" on a PACT meeting's page: the ids of those the page listed."""
+
+    concerns = ConcernSelection("Reviewed concerns")
+
+
+class BulkStatusForm(FlaskForm):
+    """Select-and-act on the register: the ticked concerns, what to do with them, one reason for all."""
+
+    concerns = ConcernSelection("Select concerns")
+    action = SelectField("What to do", coerce=str, validators=[DataRequired("Choose what to do with them")],
+                         choices=[("accepted", "Accept for tasking"),
+                                  ("no_further_action", "Close as no further action")])
+    reason = TextAreaField("Reason, for every selected concern", validators=[Optional(), Length(max=2000)],
+                           description="Needed to close them as no further action; kept in each concern's history")

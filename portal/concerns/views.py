@@ -8,22 +8,24 @@ from sqlalchemy.orm import selectinload
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
-from ..errors import ImportRejected
+from ..errors import ConflictError, ImportRejected, NotAllowed, PortalError
 from ..extensions import db
-from ..forms import commit_or_conflict, form_page, page_number, render_form
+from ..forms import commit_or_conflict, form_page, page_number, render_form, show_error
 from ..forms import int_or_none as _int
 from ..partners.services import all_organisations
 from ..places import services as places
 from ..places.models import Locality
-from . import policy, services, survey
+from . import bulk, policy, services, survey
 from .forms import (
     MAX_CONCERN_ROWS,
     TOO_MANY_ROWS,
+    BulkStatusForm,
     CategoryForm,
     ConcernForm,
     PactMeetingForm,
     PeriodForm,
     PublishForm,
+    PublishReviewedForm,
     RegisterFilterForm,
     StatusForm,
     SurveyUploadForm,
@@ -80,6 +82,12 @@ def _filter_form():
 @bp.route("/")
 @allow(*STAFF)
 def register():
+    return _register_page()
+
+
+def _register_page(bulk_form=None, status=200):
+    """The register for the request's filters and page; with the select-and-act form for those who may
+    change concerns (``bulk_form`` when it comes back refused)."""
     form = _filter_form()
     filters = _filters(form)
     query = services.register_query(filters).options(
@@ -87,11 +95,46 @@ def register():
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     args = request.args.to_dict()
     args.pop("page", None)
+    acts = current_user.is_officer or current_user.is_admin
     return render_template("concerns/register.html", form=form, page=page, args=args,
                            counts=services.status_counts(services.register_query(filters)),
                            mine=request.args.get("mine") == "1" and current_user.is_officer,
-                           page_url=lambda n: url_for("concerns.register", page=n, **args)), (
-        400 if form.errors else 200)
+                           page_url=lambda n: url_for("concerns.register", page=n, **args),
+                           bulk_form=(bulk_form or BulkStatusForm()) if acts else None, bulk_args=_register_args(),
+                           may_change=lambda concern: policy.can_change(current_user, concern)), (
+        400 if form.errors else status)
+
+
+@bp.route("/bulk", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def bulk_status():
+    """Select-and-act on the register: the ticked concerns accepted for tasking, or closed as no further
+    action with one reason; all or nothing. Back to the same filters and page."""
+    form = BulkStatusForm()
+    # The register's filter form is the page's ``form``, so this view shows a refusal itself, after
+    # rolling the unit of work back (as the task review does).
+    if form.validate_on_submit():
+        try:
+            changed = commit_or_conflict(BULK_SAVED_MEANWHILE, lambda: bulk.change_statuses(
+                form.concerns.ids, form.action.data, by=current_user, reason=form.reason.data or ""))
+        except PortalError as error:
+            db.session.rollback()
+            show_error(form, error)
+            return _register_page(form, 403 if isinstance(error, NotAllowed) else
+                                  409 if isinstance(error, ConflictError) else 400)
+        flash(bulk.outcome(form.action.data, len(changed)), "success")
+        return redirect(url_for("concerns.register", **_register_args()))
+    return _register_page(form, 400)
+
+
+def _register_args():
+    """The register's filters and page from the query string, to come back to after a bulk action (never
+    url_for's own "_external", "_scheme"... options)."""
+    return {k: v for k, v in request.args.items() if not k.startswith("_")}
+
+
+BULK_SAVED_MEANWHILE = ("Someone else saved one of these concerns at the same moment, so nothing was changed. "
+                        "Check their latest status below, then try again.")
 
 
 @bp.route("/export.csv")
@@ -200,11 +243,33 @@ def new_meeting():
     return render_template("concerns/meeting_form.html", form=form), status
 
 
+def _meeting_context(meeting):
+    reviewed = bulk.reviewed_of_meeting(meeting)
+    return dict(meeting=meeting, reviewed=reviewed,
+                can_publish=bool(reviewed) and all(policy.can_change(current_user, c) for c in reviewed))
+
+
 @bp.route("/meetings/<int:meeting_id>")
 @allow(*STAFF)
 def meeting(meeting_id):
     meeting = db.get_or_404(PactMeeting, meeting_id)
-    return render_template("concerns/meeting.html", meeting=meeting)
+    return render_template("concerns/meeting.html", form=PublishReviewedForm(), **_meeting_context(meeting))
+
+
+@bp.route("/meetings/<int:meeting_id>/publish-reviewed", methods=["POST"])
+@allow(OFFICER, ADMIN)
+def publish_reviewed(meeting_id):
+    """Publish every reviewed concern of the meeting that the page listed; all or nothing."""
+    meeting = db.get_or_404(PactMeeting, meeting_id)
+    require(policy.may_log_in(current_user, meeting.locality))  # an officer of the meeting's area, or an admin
+    form = PublishReviewedForm()
+    if form_page("concerns/meeting.html", form, **_meeting_context(meeting)).validate_on_submit():
+        published = commit_or_conflict(BULK_SAVED_MEANWHILE, lambda: bulk.publish_reviewed(
+            meeting, by=current_user, concern_ids=form.concerns.ids))
+        flash(f"Published {len(published)} concern{'s' if len(published) != 1 else ''}: residents can now see "
+              "their 'You said, we did'.", "success")
+        return redirect(url_for("concerns.meeting", meeting_id=meeting.id))
+    return render_template("concerns/meeting.html", form=form, **_meeting_context(meeting)), 400
 
 
 # ---- single concerns -----------------------------------------------------------------------------

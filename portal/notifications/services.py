@@ -2,11 +2,13 @@
 then delivered by SMTP when one is configured (MAIL_SERVER), or left for admins to read.
 
 This feature only stores and delivers messages; what to say and when is decided by the features that
-send them (tasking/reminders.py for the overdue reminders and the weekly digest).
+send them (tasking/reminders.py for the overdue reminders and the weekly digest). Every message
+links to its page with ``portal_link``: an absolute address from PORTAL_URL.
 """
 import logging
 import smtplib
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,6 +18,15 @@ from ..models import utcnow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+
+def portal_link(endpoint, **values):
+    """The absolute address of a portal page (``endpoint`` and its URL values), built from PORTAL_URL and
+    never from a request, so the same link comes out of a web request, a Celery task or the CLI, and
+    opens from an email client."""
+    base = urlsplit(current_app.config["PORTAL_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def notify(user, subject, body, *, kind, dedupe_key):
@@ -34,7 +45,8 @@ def notify(user, subject, body, *, kind, dedupe_key):
 
 def deliver_pending(limit=200):
     """Send what waits in the outbox through SMTP and mark each message sent (or its error); returns how
-    many were sent. Without MAIL_SERVER nothing leaves: returns 0. Flushes; the caller commits."""
+    many were sent. Without MAIL_SERVER, or with the server unreachable, nothing leaves: returns 0 (the
+    messages wait for the next run). Flushes; the caller commits."""
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         return 0
@@ -44,7 +56,13 @@ def deliver_pending(limit=200):
     if not pending:
         return 0
     sent = 0
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+    try:
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30)
+    except OSError as error:  # the server is down: everything stays pending for the next run
+        log.warning("Could not reach the mail server %s: %s", config["MAIL_SERVER"], error,
+                    extra={"mail_server": config["MAIL_SERVER"], "error": str(error)})
+        return 0
+    with smtp:
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
         if config.get("MAIL_USERNAME"):

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..concerns.models import Concern
@@ -178,6 +178,11 @@ class Task(TimestampMixin, db.Model):
                                                        cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version_id}
+    # The task list reads each group a page at a time in these orders (portal/tasking/task_list.py).
+    __table_args__ = (
+        Index("ix_tasks_status_due_on_id", "status", "due_on", "id"),
+        Index("ix_tasks_review_queue", "status", "published", "completed_on", "id"),
+    )
 
     @property
     def status_label(self):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..notifications.services import notify
+from ..notifications.services import notify, portal_link
 from ..people.models import User
 from .models import ACTIVE_STATUSES, Task
 from .tasks import organisation_tasks
@@ -23,7 +23,7 @@ def overdue_reminders(today=None):
         days = (today - task.due_on).days
         queued += notify(task.owner, f"Overdue: {task.title}",
                          f"The task '{task.title}' was due on {task.due_on:%d %B %Y}, {days} day(s) ago.\n"
-                         f"Please update it: /tasks/{task.id}", kind="overdue",
+                         f"Please update it: {portal_link('tasking.task', task_id=task.id)}", kind="overdue",
                          dedupe_key=f"overdue:{task.id}:{today.isoformat()}") is not None
     db.session.flush()
     return queued
@@ -42,9 +42,11 @@ def weekly_digest(today=None):
         if not tasks:
             continue
         lines = [f"- {t.title} (due {t.due_on:%d %b %Y}, {t.status_label.lower()}"
-                 f"{', OVERDUE' if t.is_overdue(today) else ''})" for t in tasks]
+                 f"{', OVERDUE' if t.is_overdue(today) else ''}): {portal_link('tasking.task', task_id=t.id)}"
+                 for t in tasks]
         queued += notify(user, f"{user.organisation.name}: {len(tasks)} open task(s), week {week}",
-                         "Your organisation's open problem-solving tasks:\n" + "\n".join(lines), kind="digest",
+                         "Your organisation's open problem-solving tasks:\n" + "\n".join(lines)
+                         + f"\n\nAll of them: {portal_link('tasking.my_tasks')}", kind="digest",
                          dedupe_key=f"digest:{user.id}:{year}-W{week:02d}") is not None
     db.session.flush()
     return queued

@@ -9,13 +9,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..access import OFFICER
 from ..concerns import services as concerns
 from ..concerns.models import ACCEPTED, NEW, OPEN_STATUSES, RESPONDED, Concern
 from ..concerns.policy import can_change as can_change_concern
 from ..errors import ConflictError, NotAllowed, PortalError
 from ..extensions import db
 from ..models import utcnow
-from ..notifications.services import notify
+from ..notifications.services import notify, portal_link
 from ..partners.models import Organisation
 from ..people.models import User
 from ..places.models import Locality
@@ -27,7 +28,6 @@ from .models import (
     CLOSED,
     COMPLETED,
     ESCALATED,
-    IN_PROGRESS,
     OPEN,
     PRIORITIES,
     RESPONSE,
@@ -47,7 +47,6 @@ from .policy import (
     may_hand_lead_to,
     may_pick_owner,
     of_organisation,
-    visible_tasks,
 )
 
 # ---- lists ----------------------------------------------------------------------------------------
@@ -58,21 +57,6 @@ def organisation_tasks(organisation_id):
     return db.session.execute(
         select(Task).where(Task.status.in_(ACTIVE_STATUSES), of_organisation(organisation_id))
         .order_by(Task.due_on)).scalars().all()
-
-
-def grouped_for(user, today=None):
-    """The task list a person lands on: [(heading, [tasks])], overdue first, then by status, soonest due."""
-    today = today or date.today()
-    tasks = db.session.execute(visible_tasks(user).options(
-        selectinload(Task.lead_organisation), selectinload(Task.owner), selectinload(Task.area))
-        .order_by(Task.due_on, Task.id)).scalars().all()
-    overdue = [t for t in tasks if t.is_overdue(today)]
-    groups = [("Overdue", overdue)] if overdue else []
-    for status in (OPEN, IN_PROGRESS, BLOCKED, COMPLETED, ESCALATED, CLOSED):
-        rows = [t for t in tasks if t.status == status and t not in overdue]
-        if rows:
-            groups.append((TASK_STATUS_LABELS[status], rows))
-    return groups
 
 
 # ---- raising a task --------------------------------------------------------------------------------
@@ -164,7 +148,8 @@ def create_task(*, by, title, problem, locality_id, lead_organisation_id, suppor
         to_stage=SCANNING, to_status=OPEN, version=task.version_id)
     notify(owner, f"New task for you: {task.title}",
            f"{by.display_name} assigned you the task '{task.title}', due {due_on:%d %B %Y}.\n\n{task.problem}\n\n"
-           f"Open it: /tasks/{task.id}", kind="assigned", dedupe_key=f"assigned:{task.id}:{owner.id}")
+           f"Open it: {portal_link('tasking.task', task_id=task.id)}", kind="assigned",
+           dedupe_key=f"assigned:{task.id}:{owner.id}")
     return task
 
 
@@ -266,17 +251,31 @@ def _tell_partners(task, by, entry):
     for person in _people_of(task.organisation_ids, except_organisation=by.organisation_id):
         notify(person, f"Update on {task.title}",
                f"{by.display_name} ({by.organisation.name if by.organisation else ''}) "
-               f"updated the task '{task.title}': {describe(entry)}\n\nOpen it: /tasks/{task.id}",
+               f"updated the task '{task.title}': {describe(entry)}\n\n"
+               f"Open it: {portal_link('tasking.task', task_id=task.id)}",
                kind="update", dedupe_key=f"update:{entry.id}:{person.id}")
+
+
+def _ask_for_review(task, by, entry, *, what="completed the task"):
+    """A task just completed (or its published "We did" edited): every officer of its area hears that it
+    awaits their review."""
+    officers = db.session.execute(select(User).where(
+        User.active, User.role == OFFICER, User.areas.any(Locality.id == task.area_id))).scalars().all()
+    for officer in officers:
+        notify(officer, f"Awaiting your review: {task.title}",
+               f"{by.display_name} {what} '{task.title}'. Its 'We did' waits for an officer of the "
+               f"area to review and publish it:\n\n{task.we_did}\n\n"
+               f"Review it: {portal_link('tasking.task', task_id=task.id)}",
+               kind="review", dedupe_key=f"review:{entry.id}:{officer.id}")
 
 
 def update_task(task, *, by, version, text="", link="", stage=None, status=None, blocked_reason="",
                 victim=None, offender=None, location=None, assessment=None, we_did=None):
-    """Apply one update from a task's page, log it and tell the task's partners. Flushes; the caller
-    commits. A new "We did" for a task already published waits for an officer's review (residents keep the
-    published text meanwhile). Raises NotAllowed, PortalError (naming the field), or ConflictError when
-    someone saved since ``version`` (the task version the page showed), saying who changed what so the user
-    can reapply."""
+    """Apply one update from a task's page, log it and tell the task's partners (and, when it completes
+    the task, the area's officers, who review it). Flushes; the caller commits. A new "We did" for a task
+    already published waits for an officer's review (residents keep the published text meanwhile). Raises
+    NotAllowed, PortalError (naming the field), or ConflictError when someone saved since ``version`` (the
+    task version the page showed), saying who changed what so the user can reapply."""
     if not can_update(by, task):
         raise NotAllowed("You can update only your organisation's tasks")
     _check_version(task, version)
@@ -290,11 +289,14 @@ def update_task(task, *, by, version, text="", link="", stage=None, status=None,
     if not changed:
         raise PortalError("Write an update or change something before saving", field="text")
     edit = _edit_of_published(task, we_did)
+    completes = new_status == COMPLETED and task.status != COMPLETED
     entry = _log_update(task, by, text=text, link=link, new_stage=new_stage, new_status=new_status, edit=edit)
     _apply(task, new_stage=new_stage, new_status=new_status, blocked_reason=blocked_reason, texts=texts)
     db.session.flush()
     entry.version = task.version_id
     _tell_partners(task, by, entry)
+    if completes or edit:  # an edit of a published "We did" goes back to the review queue
+        _ask_for_review(task, by, entry, what="completed the task" if completes else "edited the 'We did' of")
     return entry
 
 
@@ -459,12 +461,13 @@ def _tell_of_changes(task, by, entries, *, before, new_owner):
     if new_owner and task.owner_id not in told:
         notify(task.owner, f"Task handed to you: {task.title}",
                f"{by.display_name} made you the owner of the task '{task.title}', due {task.due_on:%d %B %Y}."
-               f"\n\n{said}\n\nOpen it: /tasks/{task.id}",
+               f"\n\n{said}\n\nOpen it: {portal_link('tasking.task', task_id=task.id)}",
                kind="assigned", dedupe_key=f"owner:{entries[0].id}:{task.owner_id}")
         told.add(task.owner_id)
     after = task.organisation_ids
     for organisation_ids, subject, ending in (
-            (after - before, f"Your organisation now works on: {task.title}", f"Open it: /tasks/{task.id}"),
+            (after - before, f"Your organisation now works on: {task.title}",
+             f"Open it: {portal_link('tasking.task', task_id=task.id)}"),
             (before - after, f"Your organisation no longer works on: {task.title}",
              "It is no longer among your organisation's tasks.")):
         for person in _people_of(organisation_ids):

@@ -1,7 +1,7 @@
 import io
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,7 +18,7 @@ from ..people.models import User
 from ..places import services as places
 from ..plan.services import action_choices
 from . import meetings as meeting_services
-from . import policy
+from . import policy, task_list
 from . import tasks as task_services
 from .forms import (
     CorrectionForm,
@@ -29,7 +29,7 @@ from .forms import (
     TaskUpdateForm,
     review_form_for,
 )
-from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting
+from .models import ACTIVE_STATUSES, COMPLETED, AgendaItem, Task, TaskingMeeting
 
 bp = Blueprint("tasking", __name__)
 SAVED_MEANWHILE = ("Someone saved this task at the same moment as you, so your update was not saved. "
@@ -53,8 +53,8 @@ def organisation_choices(blank):
 def my_tasks():
     heading = ("My organisation's tasks" if current_user.is_partner else
                "My areas' tasks" if current_user.is_officer else "All tasks")
-    return render_template("tasking/my_tasks.html", groups=task_services.grouped_for(current_user), heading=heading,
-                           today=date.today())
+    page = task_list.task_page(current_user, after=request.args.get("after"), before=request.args.get("before"))
+    return render_template("tasking/my_tasks.html", page=page, heading=heading, today=date.today())
 
 
 @bp.route("/tasks/new", methods=["GET", "POST"])
@@ -146,11 +146,13 @@ def update(task_id):
     require(policy.can_update(current_user, task))
     form = TaskUpdateForm()
     if _declare_task_page(task, form).validate_on_submit():
-        commit_or_conflict(SAVED_MEANWHILE, lambda: task_services.update_task(
+        entry = commit_or_conflict(SAVED_MEANWHILE, lambda: task_services.update_task(
             task, by=current_user, version=form.version.data or 0, text=form.text.data or "",
             link=form.link.data or "", stage=form.stage.data, status=form.status.data,
             blocked_reason=form.blocked_reason.data or "", victim=form.victim.data, offender=form.offender.data,
             location=form.location.data, assessment=form.assessment.data, we_did=form.we_did.data))
+        if entry.to_status == COMPLETED:  # the area's officers are asked to review: send it now, not in 5 minutes
+            current_app.extensions["celery"].tasks["notifications.deliver"].delay()
         flash("Update saved.", "success")
         return redirect(url_for("tasking.task", task_id=task_id))
     return _task_page(task, update_form=form, status=400)

@@ -192,3 +192,48 @@ def test_a_forged_same_problem_answer_cannot_reach_another_areas_concern(app, as
     assert concern.raised_count == 1
     assert db.session.execute(select(func.count()).select_from(ConcernEvent)
                               .filter_by(concern_id=concern.id)).scalar_one() == events_before
+
+
+# ---- the review loop and the bulk actions ----------------------------------------------------------
+
+def test_bulk_actions_are_for_officers_and_admins_and_refuse_another_areas_concerns(app, as_role, south):
+    """POST /concerns/bulk and POST /concerns/meetings/<id>/publish-reviewed: officers and admins (the walk
+    above proves partners, analysts and visitors are refused); a North officer's batch holding a South
+    concern, or aimed at a South PACT meeting, changes nothing."""
+    from portal.concerns import services as concern_services
+
+    concern = south["concern"]
+    admin = _one(User, email=DEMO_EMAILS["admin"])
+    meeting = concern_services.record_pact_meeting(
+        by=admin, locality_id=concern.locality_id, held_on=date.today() - timedelta(days=1), venue="Ludlow",
+        attendance=5, partner_ids=[], notes="", items=[concern_services.ConcernInput(
+            category_id=concern.category_id, you_said="Tags on the castle wall", locality_id=concern.locality_id)])
+    reviewed = meeting.concerns[0]
+    concern_services.change_status(reviewed, "responded", by=admin, we_did="Cleaned off")
+    db.session.commit()
+    officer = as_role("officer")
+    response = officer.post("/concerns/bulk", {"concerns": [str(concern.id)], "action": "accepted"})
+    assert response.status_code == 403 and f"Concern {concern.id}" in text_of(response)
+    assert _refused_for_the_record(officer.post(f"/concerns/meetings/{meeting.id}/publish-reviewed",
+                                                {"concerns": [str(reviewed.id)]}))
+    db.session.expire_all()
+    assert concern.status == "new" and not reviewed.published
+    for role in ("partner", "analyst"):
+        person = as_role(role)
+        assert person.post("/concerns/bulk", {"concerns": [str(concern.id)], "action": "accepted"}).status_code == 403
+        assert person.post(f"/concerns/meetings/{meeting.id}/publish-reviewed",
+                           {"concerns": [str(reviewed.id)]}).status_code == 403
+
+
+def test_the_review_queue_shows_only_the_officers_own_areas(app, as_role, south):
+    """GET /tasks/ (signed in): a South task awaiting review is neither listed nor counted for a North officer."""
+    task = south["task"]
+    partner = as_role("partner")
+    partner.post(f"/tasks/{task.id}/update", {"version": str(task.version_id), "stage": task.stage,
+                                              "status": "completed", "assessment": "Fewer tags",
+                                              "we_did": "Graffiti removed from the market hall"})
+    db.session.refresh(task)
+    assert task.status == "completed"
+    page = text_of(as_role("officer").get("/tasks/"))
+    assert "Ludlow market hall" not in page and "awaiting your review" not in page.lower()
+    assert "Ludlow market hall" in text_of(as_role("admin").get("/tasks/"))

@@ -129,6 +129,47 @@ def test_an_officer_publishes_a_response_and_residents_see_it_on_the_map(app, li
     shot(page, "map-officer-published")
 
 
+def test_an_officer_opens_a_review_from_its_notification_and_publishes_it(app, live_server, page):
+    import re
+
+    from portal.notifications.models import OutboxMessage
+    from portal.tasking import tasks
+
+    from ..factories import new_concern, new_task, user
+
+    app.config["PORTAL_URL"] = live_server  # the address the officer's email client opens
+    concern = new_concern(said="Youths gathering by the bus station")
+    task = new_task(concern=concern)
+    tasks.update_task(task, by=user("partner"), version=task.version_id, status="completed",
+                      assessment="Calls fell from 9 to 1 a month", we_did="Youth workers now meet them on Fridays")
+    db.session.commit()
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server}/admin/outbox")  # the outbox an admin reads when no mail server is set
+    outbox = page.inner_text("main")
+    assert "Awaiting your review: Youths at the recreation ground" in outbox
+    message = db.session.execute(select(OutboxMessage).filter_by(kind="review")).scalar_one()
+    link = re.search(r"Review it: (\S+)", message.body).group(1)
+    assert link == f"{live_server}/tasks/{task.id}" and link in outbox
+    page.context.clear_cookies()
+
+    page.goto(link)  # opened from the email: signed out, so through the sign-in page and back
+    page.fill("#email", DEMO_EMAILS["officer"])
+    page.fill("#password", "shropshire-demo-2010")
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(link)
+    assert page.locator(".portal-nav-count").inner_text().startswith("1")
+    page.click("button:has-text('Approve and publish')")
+    page.wait_for_selector(".govuk-notification-banner")
+    assert "Reviewed: the 'We did' is published" in page.inner_text("main")
+    assert page.locator(".portal-nav-count").count() == 0
+    db.session.expire_all()
+    assert concern.published and concern.we_did == "Youth workers now meet them on Fridays"
+    page.goto(f"{live_server}/tasks/")
+    assert "Awaiting your review" not in page.inner_text("main")
+    shot(page, "review-from-notification")
+    assert page.errors == []
+
+
 def test_the_list_works_without_javascript(chromium, live_server):
     context = chromium.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()
@@ -151,9 +192,9 @@ def test_the_list_works_without_javascript(chromium, live_server):
 
 PUBLIC_PAGES = ["/", "/map", "/you-said-we-did", "/you-said-we-did?q=Ludlow", "/places/ludlow", "/places/north",
                 "/open-data", "/login"]
-OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/new", "/concerns/new", "/concerns/top-categories",
-                 "/concerns/survey", "/plan/", "/concerns/1", "/tasks/", "/tasks/new", "/tasking/meetings/",
-                 "/tasking/meetings/new", "/indicators/", "/crime/assessment"]
+OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/1", "/concerns/meetings/new", "/concerns/new",
+                 "/concerns/top-categories", "/concerns/survey", "/plan/", "/concerns/1", "/tasks/", "/tasks/new",
+                 "/tasking/meetings/", "/tasking/meetings/new", "/indicators/", "/crime/assessment"]
 
 
 def with_axe(page):

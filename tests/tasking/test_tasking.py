@@ -215,7 +215,7 @@ def test_the_workspace_lists_overdue_tasks_first(app, as_role):
     later.title = "A later task"
     db.session.commit()
     page = text_of(as_role("partner").get("/tasks/"))
-    assert page.index("Overdue (1)") < page.index("Open (1)") < page.index("A later task")
+    assert page.index("Overdue Task Lead") < page.index("Open Task Lead") < page.index("A later task")
 
 
 def test_reminders_and_digests_are_sent_once_however_often_they_run(app):
