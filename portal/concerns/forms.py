@@ -175,8 +175,8 @@ class RedactForm(FlaskForm):
 class StatusForm(FlaskForm):
     version = HiddenField()
     status = SelectField("New status", coerce=str, validators=[DataRequired("Choose the new status")])
-    reason = TextAreaField("Reason or note", validators=[Optional(), Length(max=2000)],
-                           description="Needed for 'no further action'")
+    reason = TextAreaField("Reason or note (internal)", validators=[Optional(), Length(max=2000)],
+                           description="For staff only: kept in the history")
     we_did = TextAreaField("We did", validators=[Optional(), Length(max=2000)],
                            description="What was done, in plain words: residents read this")
     public_reason = TextAreaField(PUBLIC_REASON_LABEL, validators=[Optional(), Length(max=2000)],

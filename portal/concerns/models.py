@@ -52,7 +52,7 @@ EDITABLE_FIELDS = {"category_id": "Category", "locality_id": "Where", "street": 
 # Their history is shown only to those who may see the fields themselves (policy.can_see_internal_notes).
 PRIVATE_FIELDS = ("street", "lat", "lon", "internal_notes")
 # The public texts a redaction may remove part of.
-REDACTABLE_FIELDS = {"you_said": "You said", "we_did": "We did"}
+REDACTABLE_FIELDS = {"you_said": "You said", "we_did": "We did", "public_reason": "Reason residents read"}
 REMOVED = "[removed]"
 
 pact_meeting_partners = Table(

@@ -66,8 +66,9 @@ def scrub_redacted_text(concern, *, text, by):
             if sibling.id != concern.id and any(text in (getattr(sibling, f) or "") for f in ("you_said", "we_did")):
                 field = "we_did" if text in (sibling.we_did or "") else "you_said"
                 concern_corrections.redact_copy(sibling, by=by, text=text, field=field)
-    for other in db.session.execute(select(AgendaItem).where(
-            AgendaItem.task_id.in_([t.id for t in tasks]), AgendaItem.summary.contains(text, autoescape=True))).scalars():
+    about_tasks = select(AgendaItem).where(AgendaItem.task_id.in_([t.id for t in tasks]),
+                                           AgendaItem.summary.contains(text, autoescape=True))
+    for other in db.session.execute(about_tasks).scalars():
         other.summary = _scrubbed(other.summary, text)
     return True
 

@@ -120,9 +120,10 @@ def test_redacted_words_are_in_no_public_page_no_export_and_no_table_row(app, br
     meeting = db.session.execute(select(TaskingMeeting)).scalars().one()
     item = next(i for i in meeting.items if i.concern_id == concern.id)
     assert secret in item.summary
+    due = (date.today() + timedelta(days=20)).strftime("%d/%m/%Y")
     assert officer.post(f"/tasking/meetings/{meeting.id}/items/{item.id}", {
-        "decision": "create_task", "title": "Ball games in Wem", "lead_organisation": str(user("partner").organisation_id),
-        "owner": str(user("partner").id), "due_on": (date.today() + timedelta(days=20)).strftime("%d/%m/%Y")},
+        "decision": "create_task", "title": "Ball games in Wem", "due_on": due,
+        "lead_organisation": str(user("partner").organisation_id), "owner": str(user("partner").id)},
     ).status_code == 302
     db.session.refresh(item)
     task = item.resulting_task
