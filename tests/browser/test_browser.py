@@ -345,3 +345,18 @@ def test_an_officer_edits_redacts_and_withdraws_a_published_concern(app, live_se
     page.goto(f"{live_server}/you-said-we-did?q=Wem")
     assert "Graffiti on the bus shelter" not in page.inner_text("main")
     assert page.errors == []
+
+
+def test_a_resident_reads_why_no_further_action_was_taken_in_a_map_popup(app, live_server, page):
+    category = db.session.execute(select(ConcernCategory).filter_by(name="ENVIRONMENTAL - GRAFFITI")).scalar_one()
+    db.session.add(Concern(locality=db.session.execute(select(Locality).filter_by(key="wem")).scalar_one(),
+                           category=category, source="pact", raised_on=date(2010, 3, 12),
+                           you_said="Tags on the chapel wall", status="no_further_action", published=True,
+                           public_reason="The wall is private property; the owner is removing the tags",
+                           decided_on=date(2010, 3, 22)))
+    db.session.commit()
+    page.goto(f"{live_server}/map?q=Wem&category={category.id}")
+    text = open_a_popup(page)
+    assert "No further action (22 Mar 2010): The wall is private property" in text
+    assert "We did" not in text
+    assert page.errors == []
