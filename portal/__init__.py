@@ -38,10 +38,13 @@ def connect_signals(app):
     """Every signal receiver, in one place: a lower feature sends, a higher one answers or reacts.
     (blinker keeps one connection per receiver, so building several apps connects each once.)"""
     from .concerns import signals as concern_signals
+    from .tasking import corrections as tasking_corrections
     from .tasking import policy as tasking_policy
 
     # A partner sees a concern (and its notes) through a task of their organisation.
     concern_signals.partner_visibility.connect(tasking_policy.partner_sees_concern)
+    # Words redacted from a concern leave the agenda items, tasks, task logs and messages that copied them.
+    concern_signals.text_redacted.connect(tasking_corrections.scrub_redacted_text)
 
 
 def register_extensions(app):

@@ -89,8 +89,12 @@ def change_statuses(concern_ids, to_status, *, by, reason=""):
     if to_status not in BULK_STATUSES:
         raise PortalError("Choose to accept the concerns for tasking or to close them as no further action",
                           field="action")
+    if to_status == NO_FURTHER_ACTION and not reason.strip():
+        raise PortalError("Give the reason for no further action: residents will read it", field="reason")
     concerns = _concerns(concern_ids)
-    return _each(concerns, lambda concern: services.change_status(concern, to_status, by=by, reason=reason),
+    return _each(concerns, lambda concern: services.change_status(
+        concern, to_status, by=by, reason=reason,
+        public_reason=reason if to_status == NO_FURTHER_ACTION else None),
                  shared_fields=("reason",))
 
 

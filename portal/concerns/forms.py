@@ -18,8 +18,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import CheckboxesField, DateWithin, GovukDateField, finite, parse_id
-from .models import SOURCE_LABELS, STATUS_LABELS
+from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField, finite, parse_id
+from .models import REDACTABLE_FIELDS, SOURCE_LABELS, STATUS_LABELS
 
 DATE_HINT = "For example, 14/03/2010"
 
@@ -128,13 +128,60 @@ class ConcernForm(FlaskForm):
     repeat = RadioField("Is this the same problem?", choices=[], validate_choice=False, validators=[repeat_answer])
 
 
+PUBLIC_REASON_LABEL = "Reason residents will read (public)"
+PUBLIC_REASON_HINT = ("Needed for 'no further action' and 'escalated to the county (Silver) group'. Shown on the "
+                      "public list, map and locality page with the status. No names, addresses or phone numbers.")
+LAT = dict(validators=[Optional(), finite, NumberRange(52.3, 53.1, "Latitude must be in Shropshire (52.3 to 53.1)")])
+LON = dict(validators=[Optional(), finite, NumberRange(-3.3, -2.2, "Longitude must be in Shropshire (-3.3 to -2.2)")])
+
+
+class EditConcernForm(FlaskForm):
+    """Corrections to a logged concern (corrections.edit_concern): every field shown with its current value."""
+
+    version = VersionField()
+    category = SelectField("Category", coerce=str, validators=[DataRequired("Choose a category")])
+    locality = SelectField("Where", coerce=str, validators=[DataRequired("Choose where")])
+    street = StringField("Street or landmark (never public)", validators=[Optional(), Length(max=200)])
+    lat = FloatField("Latitude (optional, never public)", **LAT)
+    lon = FloatField("Longitude (optional, never public)", **LON)
+    you_said = TextAreaField("You said", validators=[DataRequired("Enter what residents said"), Length(max=2000)],
+                             description="Public once published. To take a name or number out of a published text, "
+                                         "use “Redact” instead: an edit keeps the old text in the history.")
+    internal_notes = TextAreaField("Internal notes (never public)", validators=[Optional(), Length(max=4000)])
+    raised_count = IntegerField("Residents raising it", validators=[
+        DataRequired("Enter how many residents raised it"), NumberRange(1, 500, "Enter a number from 1 to 500")])
+    public_reason = TextAreaField(PUBLIC_REASON_LABEL, validators=[Optional(), Length(max=2000)],
+                                  description="Shown to residents with the status. No names, addresses or phone "
+                                              "numbers.")
+
+
+class WithdrawForm(FlaskForm):
+    version = VersionField()
+    reason = TextAreaField("Why it is being withdrawn (internal)",
+                           validators=[DataRequired("Give the reason for withdrawing it from public view"),
+                                       Length(max=2000)],
+                           description="Kept in the history for staff; residents are not told.")
+
+
+class RedactForm(FlaskForm):
+    version = VersionField()
+    field = RadioField("Remove words from", choices=list(REDACTABLE_FIELDS.items()), default="you_said",
+                       validators=[DataRequired("Choose the text to remove words from")])
+    text = StringField("Words to remove", validators=[DataRequired("Enter the words to remove, exactly as they appear"),
+                                                      Length(max=2000)],
+                       description="Type or paste them exactly as they appear, or select them in the text above. "
+                                   "Every place they appear is replaced with [removed].")
+
+
 class StatusForm(FlaskForm):
     version = HiddenField()
     status = SelectField("New status", coerce=str, validators=[DataRequired("Choose the new status")])
-    reason = TextAreaField("Reason or note", validators=[Optional(), Length(max=2000)],
-                           description="Needed for 'no further action'")
+    reason = TextAreaField("Reason or note (internal)", validators=[Optional(), Length(max=2000)],
+                           description="For staff only: kept in the history")
     we_did = TextAreaField("We did", validators=[Optional(), Length(max=2000)],
                            description="What was done, in plain words: residents read this")
+    public_reason = TextAreaField(PUBLIC_REASON_LABEL, validators=[Optional(), Length(max=2000)],
+                                  description=PUBLIC_REASON_HINT)
     responded_on = GovukDateField("Date of the response", format=["%Y-%m-%d", "%d/%m/%Y"],
                              validators=[Optional(), DateWithin()])
 
@@ -214,4 +261,5 @@ class BulkStatusForm(FlaskForm):
                          choices=[("accepted", "Accept for tasking"),
                                   ("no_further_action", "Close as no further action")])
     reason = TextAreaField("Reason, for every selected concern", validators=[Optional(), Length(max=2000)],
-                           description="Needed to close them as no further action; kept in each concern's history")
+                           description="Needed to close them as no further action. Residents will read it on each concern's "
+                                       "public page, so name no one; it is also kept in each concern's history")

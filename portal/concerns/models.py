@@ -20,21 +20,40 @@ SOURCES = ("pact", "survey", "partner_referral", "resident_contact")
 SOURCE_LABELS = {"pact": "PACT meeting", "survey": "Community Survey",
                  "partner_referral": "Partner referral", "resident_contact": "Resident contact"}
 
-NEW, ACCEPTED, IN_PROGRESS, RESPONDED, CLOSED, NO_FURTHER_ACTION = (
-    "new", "accepted", "in_progress", "responded", "closed", "no_further_action")
-STATUSES = (NEW, ACCEPTED, IN_PROGRESS, RESPONDED, CLOSED, NO_FURTHER_ACTION)
+NEW, ACCEPTED, IN_PROGRESS, RESPONDED, CLOSED, NO_FURTHER_ACTION, ESCALATED = (
+    "new", "accepted", "in_progress", "responded", "closed", "no_further_action", "escalated")
+STATUSES = (NEW, ACCEPTED, IN_PROGRESS, RESPONDED, CLOSED, NO_FURTHER_ACTION, ESCALATED)
 STATUS_LABELS = {NEW: "New", ACCEPTED: "Accepted for tasking", IN_PROGRESS: "Action in progress",
-                 RESPONDED: "Responded", CLOSED: "Closed", NO_FURTHER_ACTION: "No further action"}
+                 RESPONDED: "Responded", CLOSED: "Closed", NO_FURTHER_ACTION: "No further action",
+                 ESCALATED: "Escalated to the county (Silver) group"}
 OPEN_STATUSES = (NEW, ACCEPTED, IN_PROGRESS)
+# Outcomes residents are told the reason for (Concern.public_reason), as they are told the "We did".
+REASONED_STATUSES = (NO_FURTHER_ACTION, ESCALATED)
+# What residents read when no officer has written the reason yet (a decision at a tasking meeting).
+STANDARD_PUBLIC_REASONS = {
+    NO_FURTHER_ACTION: "The partnership looked into this and decided that no further action is needed.",
+    ESCALATED: "This was passed to the county (Silver) tasking group, which can bring in more partners.",
+}
 # Which status may follow which: the lifecycle in one table.
 TRANSITIONS = {
-    NEW: {ACCEPTED, IN_PROGRESS, RESPONDED, NO_FURTHER_ACTION},
-    ACCEPTED: {IN_PROGRESS, RESPONDED, NO_FURTHER_ACTION},
-    IN_PROGRESS: {RESPONDED, NO_FURTHER_ACTION},
-    RESPONDED: {CLOSED, IN_PROGRESS},
+    NEW: {ACCEPTED, IN_PROGRESS, RESPONDED, NO_FURTHER_ACTION, ESCALATED},
+    ACCEPTED: {IN_PROGRESS, RESPONDED, NO_FURTHER_ACTION, ESCALATED},
+    IN_PROGRESS: {RESPONDED, NO_FURTHER_ACTION, ESCALATED},
+    RESPONDED: {CLOSED, IN_PROGRESS, NO_FURTHER_ACTION},
     CLOSED: set(),
     NO_FURTHER_ACTION: {ACCEPTED},
+    ESCALATED: {IN_PROGRESS, RESPONDED, NO_FURTHER_ACTION},
 }
+
+# What an officer may correct after a concern is logged (services.edit_concern), and how history names it.
+EDITABLE_FIELDS = {"category_id": "Category", "locality_id": "Where", "street": "Street or landmark",
+                   "lat": "Latitude", "lon": "Longitude", "you_said": "You said", "internal_notes": "Internal notes",
+                   "raised_count": "Residents raising it", "public_reason": "Reason residents read"}
+# Their history is shown only to those who may see the fields themselves (policy.can_see_internal_notes).
+PRIVATE_FIELDS = ("street", "lat", "lon", "internal_notes")
+# The public texts a redaction may remove part of.
+REDACTABLE_FIELDS = {"you_said": "You said", "we_did": "We did", "public_reason": "Reason residents read"}
+REMOVED = "[removed]"
 
 pact_meeting_partners = Table(
     "pact_meeting_partners",
@@ -97,6 +116,9 @@ class Concern(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=NEW, index=True)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     we_did: Mapped[str] = mapped_column(Text, default="")  # public once published
+    # Why no further action, or why it went to the county (Silver) group: written for residents.
+    public_reason: Mapped[str] = mapped_column(Text, default="")  # public once published
+    decided_on: Mapped[Optional[date]]  # when it reached one of REASONED_STATUSES
     responded_on: Mapped[Optional[date]]
     published: Mapped[bool] = mapped_column(default=False, index=True)
     published_at: Mapped[Optional[datetime]]
@@ -126,6 +148,17 @@ class Concern(TimestampMixin, db.Model):
     def is_open(self):
         return self.status in OPEN_STATUSES
 
+    @property
+    def needs_public_reason(self):
+        return self.status in REASONED_STATUSES
+
+    @property
+    def reason_residents_read(self):
+        """The public reason of a REASONED_STATUSES concern (the standard sentence until one is written)."""
+        if not self.needs_public_reason:
+            return ""
+        return self.public_reason or STANDARD_PUBLIC_REASONS[self.status]
+
 
 class ConcernEvent(db.Model):
     """Audit trail: who changed what on a concern, and when."""
@@ -136,13 +169,27 @@ class ConcernEvent(db.Model):
     concern_id: Mapped[int] = mapped_column(ForeignKey("concerns.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(30))  # created, status, repeat, edited, published
+    # created, status, repeat, edited, published, withdrawn, redacted
+    kind: Mapped[str] = mapped_column(String(30))
     from_status: Mapped[Optional[str]] = mapped_column(String(20))
     to_status: Mapped[Optional[str]] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # An edit: the field (a key of EDITABLE_FIELDS, or REDACTABLE_FIELDS for a redaction) and its values.
+    field: Mapped[Optional[str]] = mapped_column(String(30))
+    old_value: Mapped[Optional[str]] = mapped_column(Text)
+    new_value: Mapped[Optional[str]] = mapped_column(Text)
 
     concern: Mapped[Concern] = relationship(back_populates="events")
     by = relationship("User")
+
+    @property
+    def field_label(self):
+        return EDITABLE_FIELDS.get(self.field) or REDACTABLE_FIELDS.get(self.field) or self.field or ""
+
+    @property
+    def is_private(self):
+        """An edit of a private field: its values are shown only to those who may see the field."""
+        return self.field in PRIVATE_FIELDS
 
 
 class SurveyResult(db.Model):

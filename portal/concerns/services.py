@@ -16,9 +16,11 @@ from ..models import utcnow
 from ..partners.models import Organisation
 from ..places.models import Locality, descendant_ids
 from .models import (
+    ESCALATED,
     NEW,
     NO_FURTHER_ACTION,
     OPEN_STATUSES,
+    REASONED_STATUSES,
     RESPONDED,
     SOURCE_LABELS,
     SOURCES,
@@ -33,15 +35,29 @@ from .models import (
 from .policy import can_change, may_log_in
 
 
-def record_event(concern, kind, *, by, from_status=None, to_status=None, detail=""):
+def record_event(concern, kind, *, by, from_status=None, to_status=None, detail="", field=None, old_value=None,
+                 new_value=None):
     event = ConcernEvent(concern=concern, kind=kind, by_id=getattr(by, "id", None),
-                         from_status=from_status, to_status=to_status, detail=detail)
+                         from_status=from_status, to_status=to_status, detail=detail, field=field,
+                         old_value=old_value, new_value=new_value)
     db.session.add(event)
     return event
 
 
-def change_status(concern: Concern, to_status, *, by, reason="", we_did=None, responded_on=None):
+MISSING_PUBLIC_REASON = {
+    NO_FURTHER_ACTION: "Give the reason for no further action that residents will read.",
+    ESCALATED: "Give the reason for passing it to the county (Silver) group that residents will read.",
+}
+
+
+def change_status(concern: Concern, to_status, *, by, reason="", we_did=None, responded_on=None,
+                  public_reason=None):
     """Move a concern along its lifecycle and record it in the audit trail.
+
+    ``reason`` is internal; ``public_reason`` is what residents read for "no further action" and
+    "escalated" (REASONED_STATUSES). A caller that asks for it (the concern's status form: a text,
+    possibly empty) must give one; a tasking decision passes None and residents read the standard
+    sentence for the status until an officer writes one (services.edit_concern).
 
     Raises NotAllowed if ``by`` may not change it (always checked: tasking decisions and task
     reviews change concerns too), PortalError if the move is not in TRANSITIONS, or a
@@ -52,8 +68,13 @@ def change_status(concern: Concern, to_status, *, by, reason="", we_did=None, re
     if to_status not in TRANSITIONS.get(concern.status, set()):
         raise PortalError(f"A concern that is '{STATUS_LABELS[concern.status]}' cannot become "
                           f"'{STATUS_LABELS.get(to_status, to_status)}'.", field="status")
-    if to_status == NO_FURTHER_ACTION and not (reason or "").strip():
-        raise PortalError("Give the reason for no further action.", field="reason")
+    if to_status in REASONED_STATUSES:
+        if public_reason is not None and not public_reason.strip():
+            raise PortalError(MISSING_PUBLIC_REASON[to_status], field="public_reason")
+        if public_reason is None and to_status == NO_FURTHER_ACTION and not (reason or "").strip():
+            raise PortalError("Give the reason for no further action.", field="reason")
+        concern.public_reason = (public_reason or "").strip()
+        concern.decided_on = date.today()
     if to_status == RESPONDED:
         text = (we_did if we_did is not None else concern.we_did or "").strip()
         if not text:
@@ -70,12 +91,17 @@ def change_status(concern: Concern, to_status, *, by, reason="", we_did=None, re
 
 
 def publish(concern, *, by):
-    """Make a responded concern's public texts visible to residents. Raises NotAllowed if ``by`` may not."""
+    """Make a concern's public texts visible to residents (again, after a withdrawal). Raises NotAllowed
+    if ``by`` may not, PortalError if it is already published."""
     if not can_change(by, concern):
         raise NotAllowed("Only an officer of this concern's area or an administrator can publish it.")
+    if concern.published:
+        raise PortalError("This concern is already published.")
+    again = any(e.kind == "withdrawn" for e in concern.events)
     concern.published = True
     concern.published_at = utcnow()
-    record_event(concern, "published", by=by, detail="Published to residents")
+    record_event(concern, "published", by=by, detail="Published to residents again" if again
+                 else "Published to residents")
     db.session.flush()
     return concern
 

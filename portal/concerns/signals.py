@@ -6,3 +6,8 @@ signals = Namespace()
 
 # send(user, concern=concern) -> each receiver returns True when that user (a partner) may see the concern.
 partner_visibility = signals.signal("concern-partner-visibility")
+
+# send(concern, text=removed, by=user) after part of a concern's public text was replaced with "[removed]":
+# each receiver scrubs ``text`` from what its feature copied from the concern (agenda items, tasks, their
+# logs and messages), in the same unit of work. Receivers may raise PortalError to refuse the redaction.
+text_redacted = signals.signal("concern-text-redacted")

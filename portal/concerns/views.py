@@ -15,24 +15,36 @@ from ..forms import int_or_none as _int
 from ..partners.services import all_organisations
 from ..places import services as places
 from ..places.models import Locality
-from . import bulk, policy, services, survey
+from . import bulk, corrections, policy, services, survey
 from .forms import (
     MAX_CONCERN_ROWS,
     TOO_MANY_ROWS,
     BulkStatusForm,
     CategoryForm,
     ConcernForm,
+    EditConcernForm,
     PactMeetingForm,
     PeriodForm,
     PublishForm,
     PublishReviewedForm,
+    RedactForm,
     RegisterFilterForm,
     StatusForm,
     SurveyUploadForm,
+    WithdrawForm,
     concern_rows_sent,
     repeat_of,
 )
-from .models import GROUPS, OPEN_STATUSES, STATUS_LABELS, TRANSITIONS, Concern, ConcernCategory, PactMeeting
+from .models import (
+    GROUPS,
+    OPEN_STATUSES,
+    REDACTABLE_FIELDS,
+    STATUS_LABELS,
+    TRANSITIONS,
+    Concern,
+    ConcernCategory,
+    PactMeeting,
+)
 
 bp = Blueprint("concerns", __name__, url_prefix="/concerns")
 STAFF = (OFFICER, ADMIN, ANALYST)
@@ -345,7 +357,7 @@ def change_status(concern_id):
     if form_page("concerns/show.html", form, **page).validate_on_submit() and not _stale(concern, form):
         commit_or_conflict(SAVED_MEANWHILE, lambda: services.change_status(
             concern, form.status.data, by=current_user, reason=form.reason.data or "", we_did=form.we_did.data,
-            responded_on=form.responded_on.data))
+            responded_on=form.responded_on.data, public_reason=form.public_reason.data or ""))
         flash(f"The concern is now '{concern.status_label}'.", "success")
         return redirect(url_for("concerns.show", concern_id=concern.id))
     return render_template("concerns/show.html", **page), 400
@@ -364,6 +376,89 @@ def publish(concern_id):
         flash("Published: residents can now see this 'You said, we did'.", "success")
         return redirect(url_for("concerns.show", concern_id=concern.id))
     return render_template("concerns/show.html", **page), 400
+
+
+# ---- corrections: edit, withdraw from public, redact (corrections.py) ------------------------------
+
+def _changeable(concern_id):
+    """The concern, 403 unless the user may change it (the service checks again)."""
+    concern = _viewable(concern_id)
+    require(policy.can_change(current_user, concern))
+    return concern
+
+
+def _edit_form(concern):
+    if request.method == "POST":
+        form = EditConcernForm()
+    else:
+        form = EditConcernForm(version=concern.version_id, category=str(concern.category_id),
+                               locality=str(concern.locality_id), street=concern.street, lat=concern.lat,
+                               lon=concern.lon, you_said=concern.you_said, internal_notes=concern.internal_notes,
+                               raised_count=concern.raised_count, public_reason=concern.public_reason)
+    form.category.choices = category_choices()
+    if not any(value == str(concern.category_id) for value, _ in form.category.choices):
+        form.category.choices.append((str(concern.category_id), concern.category.name))  # retired since
+    form.locality.choices = locality_choices()
+    if not any(value == str(concern.locality_id) for value, _ in form.locality.choices):
+        form.locality.choices.append((str(concern.locality_id), concern.locality.name))
+    return form
+
+
+@bp.route("/<int:concern_id>/edit", methods=["GET", "POST"])
+@allow(OFFICER, ADMIN)
+def edit(concern_id):
+    concern = _changeable(concern_id)
+    form = _edit_form(concern)
+    if form_page("concerns/edit.html", form, concern=concern).validate_on_submit() and not _stale(concern, form):
+        edit = corrections.ConcernEdit(
+            category_id=_int(form.category.data), locality_id=_int(form.locality.data), you_said=form.you_said.data,
+            street=form.street.data or "", lat=form.lat.data, lon=form.lon.data,
+            internal_notes=form.internal_notes.data or "", raised_count=form.raised_count.data,
+            public_reason=(form.public_reason.data or "") if concern.needs_public_reason else None)
+        changed = commit_or_conflict(SAVED_MEANWHILE, lambda: corrections.edit_concern(concern, edit, by=current_user))
+        flash(f"Saved {len(changed)} correction{'s' if len(changed) != 1 else ''}: the history shows each one.",
+              "success")
+        return redirect(url_for("concerns.show", concern_id=concern.id))
+    return render_form("concerns/edit.html", form, concern=concern)
+
+
+@bp.route("/<int:concern_id>/withdraw", methods=["GET", "POST"])
+@allow(OFFICER, ADMIN)
+def withdraw(concern_id):
+    concern = _changeable(concern_id)
+    form = WithdrawForm(version=concern.version_id) if request.method == "GET" else WithdrawForm()
+    page = dict(concern=concern, action=url_for("concerns.withdraw", concern_id=concern.id),
+                concerns=[concern], back=url_for("concerns.show", concern_id=concern.id))
+    if form_page("concerns/withdraw.html", form, **page).validate_on_submit() and not _stale(concern, form):
+        commit_or_conflict(SAVED_MEANWHILE, lambda: corrections.withdraw(concern, by=current_user,
+                                                                         reason=form.reason.data))
+        flash("Withdrawn: it leaves every public page and open data feed within "
+              f"{public_cache_seconds()}. You can publish it again later.", "success")
+        return redirect(url_for("concerns.show", concern_id=concern.id))
+    return render_form("concerns/withdraw.html", form, **page)
+
+
+def public_cache_seconds():
+    """How long residents' pages may still show the old version, in words."""
+    from flask import current_app
+
+    seconds = max(1, round(current_app.config.get("PUBLIC_CACHE_SECONDS", 5)))
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+@bp.route("/<int:concern_id>/redact", methods=["GET", "POST"])
+@allow(OFFICER, ADMIN)
+def redact(concern_id):
+    concern = _changeable(concern_id)
+    form = RedactForm(version=concern.version_id) if request.method == "GET" else RedactForm()
+    form.field.choices = [(name, label) for name, label in REDACTABLE_FIELDS.items() if getattr(concern, name)]
+    if form_page("concerns/redact.html", form, concern=concern).validate_on_submit() and not _stale(concern, form):
+        commit_or_conflict(SAVED_MEANWHILE, lambda: corrections.redact(concern, by=current_user,
+                                                                       field=form.field.data, text=form.text.data))
+        flash(f"Redacted: the words are replaced with [removed] here, in the history and in every copy, and on "
+              f"public pages within {public_cache_seconds()}.", "success")
+        return redirect(url_for("concerns.show", concern_id=concern.id))
+    return render_form("concerns/redact.html", form, concern=concern)
 
 
 # ---- Table 1 and the Community Survey (Table 2) ------------------------------------------------

@@ -24,18 +24,19 @@ def services_list():
 
 def as_request(concern):
     record = public.public_record(concern)
-    responded = record["status"] == public.DONE
     return {
         "service_request_id": str(record["id"]),
-        "status": "closed" if responded else "open",
-        "status_notes": record["we_did"] or None,
+        # GeoReport has two states: a concern passed to the county group is still being dealt with.
+        "status": "closed" if record["status"] in public.FINISHED else "open",
+        "status_notes": " ".join(filter(None, (record["we_did"], record["reason"]))) or None,
         "service_name": record["category"].capitalize(),
         "service_code": str(concern.category_id),
         "description": record["you_said"],
         "agency_responsible": "Shropshire Safer Stronger Communities Partnership",
         "service_notice": None,
         "requested_datetime": record["raised_on"] + "T00:00:00Z",
-        "updated_datetime": (record["responded_on"] or record["raised_on"]) + "T00:00:00Z",
+        "updated_datetime": (max(filter(None, (record["responded_on"], record["decided_on"])), default=None)
+                             or record["raised_on"]) + "T00:00:00Z",
         "expected_datetime": None,
         "address": record["locality"],
         "address_id": record["locality_key"],
@@ -68,10 +69,11 @@ def requests(args):
         if None in ids:
             raise ValueError("service_code must be one or more service codes from services.json, comma separated")
         query = query.where(Concern.category_id.in_(ids))
+    finished = [s for state in public.FINISHED for s in public.PUBLIC_STATUSES_OF[state]]
     if status == "open":
-        query = query.where(Concern.status.notin_(public.PUBLIC_STATUSES_OF[public.DONE]))
+        query = query.where(Concern.status.notin_(finished))
     elif status == "closed":
-        query = query.where(Concern.status.in_(public.PUBLIC_STATUSES_OF[public.DONE]))
+        query = query.where(Concern.status.in_(finished))
     rows = db.session.execute(public.with_public_relations(query).limit(MAX_REQUESTS)).scalars()
     return [as_request(concern) for concern in rows]
 

@@ -41,7 +41,8 @@ def document(server):
         "servers": [{"url": server}],
         "paths": {
             "/api/neighbourhoods/{key}/priorities.json": _get(
-                "Neighbourhood priorities", "In the police.uk neighbourhood priorities shape.",
+                "Neighbourhood priorities", "In the police.uk neighbourhood priorities shape. action is the 'We did', "
+                "or the reason for no further action or for passing it to the county (Silver) group.",
                 {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {
                     "issue": {"type": "string"}, "issue-date": {"type": "string", "format": "date"},
                     "action": {"type": ["string", "null"]},
@@ -56,12 +57,15 @@ def document(server):
                                             {"application/json": {"schema": PUBLIC_CONCERN}},
                                             [ident], not_found=True),
             "/api/map-points.json": _get(
-                "Map markers", "Concern ids and public statuses grouped by point: [[lat, lon, [[id, status]...]]].",
+                "Map markers", "Concern ids and public statuses grouped by point: [[lat, lon, [[id, status]...]]]. "
+                "A status is one of PublicConcern's: raised, in_hand, responded, no_further_action, escalated.",
                 {"application/json": {"schema": {"type": "object"}}}, FILTERS),
             "/open311/v2/services.json": _get("Open311 GeoReport v2 service list", "Concern categories.",
                                               {"application/json": {"schema": {"type": "array"}}}),
             "/open311/v2/requests.json": _get(
-                "Open311 GeoReport v2 requests", "Published concerns as service requests (up to 1,000).",
+                "Open311 GeoReport v2 requests", "Published concerns as service requests (up to 1,000). closed: "
+                "responded or no further action; open: raised, in hand or passed to the county (Silver) group. "
+                "status_notes holds the 'We did' and the reason residents are given.",
                 {"application/json": {"schema": {"type": "array"}}},
                 [{"name": "service_code", "in": "query", "schema": {"type": "string"}},
                  {"name": "start_date", "in": "query", "schema": {"type": "string", "format": "date-time"}},

@@ -10,7 +10,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PublicStatus = Literal["raised", "in_hand", "responded"]
+PublicStatus = Literal["raised", "in_hand", "responded", "no_further_action", "escalated"]
 
 
 class PublicConcern(BaseModel):
@@ -32,6 +32,10 @@ class PublicConcern(BaseModel):
     status_label: str
     we_did: str = Field(description="What the partnership did; empty until it has responded")
     responded_on: Optional[date]
+    reason: str = Field(description="Why no further action is taken, or why it was passed to the county (Silver) "
+                                    "tasking group, written for residents; empty in the other statuses")
+    decided_on: Optional[date] = Field(description="When no further action was decided, or it was passed to the "
+                                                   "county group")
     lat: Optional[float] = Field(description="The locality's centre, never the concern's own point")
     lon: Optional[float] = Field(description="The locality's centre, never the concern's own point")
     demo: bool = Field(description="Demonstration data, not a real concern")

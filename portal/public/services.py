@@ -15,16 +15,29 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..concerns.models import ACCEPTED, CLOSED, IN_PROGRESS, NEW, RESPONDED, Concern, PactMeeting
+from ..concerns.models import (
+    ACCEPTED,
+    CLOSED,
+    ESCALATED,
+    IN_PROGRESS,
+    NEW,
+    NO_FURTHER_ACTION,
+    RESPONDED,
+    Concern,
+    PactMeeting,
+)
 from ..extensions import db
 from ..places.models import Locality, descendant_ids
 from .record import PublicConcern
 
-# Residents see three states, not the partnership's workflow.
-RAISED, IN_HAND, DONE = "raised", "in_hand", "responded"
-PUBLIC_STATUS = {NEW: RAISED, ACCEPTED: IN_HAND, IN_PROGRESS: IN_HAND, RESPONDED: DONE, CLOSED: DONE}
-PUBLIC_STATUS_LABELS = {RAISED: "Raised", IN_HAND: "In hand", DONE: "Responded"}
+# Residents see five states, not the partnership's workflow: the last two with the reason, as "We did" is.
+RAISED, IN_HAND, DONE, NO_ACTION, COUNTY = "raised", "in_hand", "responded", "no_further_action", "escalated"
+PUBLIC_STATUS = {NEW: RAISED, ACCEPTED: IN_HAND, IN_PROGRESS: IN_HAND, RESPONDED: DONE, CLOSED: DONE,
+                 NO_FURTHER_ACTION: NO_ACTION, ESCALATED: COUNTY}
+PUBLIC_STATUS_LABELS = {RAISED: "Raised", IN_HAND: "In hand", DONE: "Responded", NO_ACTION: "No further action",
+                        COUNTY: "Passed to the county group"}
 PUBLIC_STATUSES_OF = {v: [k for k, s in PUBLIC_STATUS.items() if s == v] for v in PUBLIC_STATUS_LABELS}
+FINISHED = (DONE, NO_ACTION)  # Open311's "closed"; the rest are still being dealt with
 
 
 @dataclass
@@ -42,7 +55,7 @@ class PublicFilters:
 
 
 def published_query(f: PublicFilters = None):
-    """Published concerns (never "no further action") matching the filters, newest first."""
+    """Published concerns matching the filters, newest first."""
     f = f or PublicFilters()
     query = select(Concern).where(Concern.published.is_(True), Concern.status.in_(PUBLIC_STATUS))
     if f.area_id:
@@ -84,14 +97,18 @@ def public_concern(concern):
     status = PUBLIC_STATUS[concern.status]
     lat, lon = public_point(concern.locality)
     area = concern.locality.area
-    responded = status == DONE
+    # A concern answered and later closed with no further action keeps its published "We did".
+    answered = status == DONE or (status == NO_ACTION and concern.responded_on is not None)
+    reasoned = status in (NO_ACTION, COUNTY)
     return PublicConcern(
         id=concern.id, category=concern.category.name, group=concern.category.group,
         locality=concern.locality.name, locality_key=concern.locality.key, area=area.name if area else None,
         you_said=concern.you_said, raised_on=concern.raised_on, residents=concern.raised_count,
         priority=concern.is_priority, status=status, status_label=PUBLIC_STATUS_LABELS[status],
-        we_did=concern.we_did if responded else "",
-        responded_on=concern.responded_on if responded and concern.responded_on else None,
+        we_did=concern.we_did if answered else "",
+        responded_on=concern.responded_on if answered and concern.responded_on else None,
+        reason=concern.reason_residents_read if reasoned else "",
+        decided_on=concern.decided_on if reasoned else None,
         lat=lat, lon=lon, demo=concern.is_demo)
 
 
@@ -190,7 +207,7 @@ def locality_page(locality):
     """Everything a locality's public page shows."""
     below = list(db.session.execute(descendant_ids(locality.id)).scalars())
     f = PublicFilters(locality_ids=below)
-    priorities = [c for c in public_records(f, limit=200) if c["priority"] and c["status"] != DONE][:6]
+    priorities = [c for c in public_records(f, limit=200) if c["priority"] and c["status"] not in FINISHED][:6]
     next_meeting = db.session.execute(
         select(PactMeeting).where(PactMeeting.locality_id.in_(below), PactMeeting.next_meeting_on >= date.today())
         .order_by(PactMeeting.next_meeting_on)).scalars().first()

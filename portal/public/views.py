@@ -182,7 +182,8 @@ def neighbourhood_priorities(key):
         below = list(db.session.execute(descendant_ids(loc.id)).scalars())
         records = services.public_records(services.PublicFilters(locality_ids=below))
         return [{"issue": r["you_said"], "issue-date": r["raised_on"],
-                 "action": r["we_did"] or None, "action-date": r["responded_on"]} for r in records]
+                 "action": r["we_did"] or r["reason"] or None,
+                 "action-date": r["responded_on"] or r["decided_on"]} for r in records]
 
     return Response(shared_json("priorities", build, key), mimetype="application/json")
 
@@ -202,7 +203,7 @@ def concerns_geojson():
 
 
 CSV_FIELDS = ("id", "raised_on", "area", "locality", "category", "status_label", "you_said", "we_did",
-              "responded_on", "residents", "priority", "lat", "lon")
+              "responded_on", "reason", "decided_on", "residents", "priority", "lat", "lon")
 
 
 @bp.route("/api/concerns.csv")

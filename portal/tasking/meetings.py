@@ -78,6 +78,8 @@ def decide(item, *, by, decision, note="", link_task_id=None, task_fields=None):
         item.resulting_task = _link_task(item, by=by, meeting=meeting, link_task_id=link_task_id)
     elif decision == "no_further_action" and item.concern and item.concern.is_open:
         concerns.change_status(item.concern, "no_further_action", by=by, reason=note)
+    elif decision == "escalate_silver" and item.concern and item.concern.is_open:
+        concerns.change_status(item.concern, "escalated", by=by, reason=note)
     elif decision == "escalate_silver" and item.task and item.task.status in ACTIVE_STATUSES:
         log(item.task, by, from_status=item.task.status, to_status=ESCALATED,
             text=f"Escalated to Silver at the tasking meeting: {note}")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_allowed, require
+from ..concerns.forms import WithdrawForm
 from ..concerns.models import Concern
 from ..errors import ConflictError, NotAllowed, PortalError
 from ..extensions import db
@@ -17,6 +18,7 @@ from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
 from ..plan.services import action_choices
+from . import corrections as task_corrections
 from . import meetings as meeting_services
 from . import policy, task_list
 from . import tasks as task_services
@@ -208,6 +210,25 @@ def review(task_id):
             flash("Reviewed: the 'We did' is published and the linked concerns are responded.", "success")
             return redirect(url_for("tasking.task", task_id=task_id))
     return _task_page(db.session.get(Task, task_id), review_form=form, status=status)
+
+
+@bp.route("/tasks/<int:task_id>/withdraw", methods=["GET", "POST"])
+@allow(OFFICER, ADMIN)
+def withdraw_we_did(task_id):
+    """Withdraw a task's published "We did" (each concern it answers) from public view, with a reason."""
+    task = _visible(task_id)
+    require(policy.can_review(current_user, task))
+    form = WithdrawForm()
+    page = dict(task=task, concern=None, concerns=[c for c in task.concerns if c.published],
+                action=url_for("tasking.withdraw_we_did", task_id=task.id),
+                back=url_for("tasking.task", task_id=task.id))
+    if form_page("concerns/withdraw.html", form, **page).validate_on_submit():
+        withdrawn = commit_or_conflict(SAVED_MEANWHILE, lambda: task_corrections.withdraw_we_did(
+            task, by=current_user, reason=form.reason.data))
+        flash(f"Withdrawn from public view: {len(withdrawn)} concern{'s' if len(withdrawn) != 1 else ''}. "
+              "Review and publish the task again to put its 'We did' back.", "success")
+        return redirect(url_for("tasking.task", task_id=task_id))
+    return render_form("concerns/withdraw.html", form, **page)
 
 
 # ---- tasking meetings -----------------------------------------------------------------------------

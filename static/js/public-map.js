@@ -4,7 +4,8 @@
   var box = document.getElementById("public-map");
   var map = window[box.dataset.mapName];
   var status = document.getElementById("map-status");
-  var LABELS = { raised: "Raised", in_hand: "In hand", responded: "Responded" };
+  var LABELS = { raised: "Raised", in_hand: "In hand", responded: "Responded", no_further_action: "No further action",
+                 escalated: "Passed to the county group" };
 
   function icon(state) {
     return L.divIcon({ className: "portal-marker portal-dot portal-dot--" + state, iconSize: [16, 16],
@@ -18,8 +19,10 @@
     return '<div class="portal-popup"><p class="govuk-body-s"><strong>' + text(r.category) + "</strong>, " + text(r.locality) +
       ' <span class="portal-popup__status">' + LABELS[r.status] + "</span></p>" +
       '<p class="govuk-body-s"><strong>You said</strong> (' + date(r.raised_on) + "): " + text(r.you_said) + "</p>" +
-      '<p class="govuk-body-s"><strong>We did</strong>' + (r.responded_on ? " (" + date(r.responded_on) + ")" : "") + ": " +
-      text(r.we_did || "We are working on it.") + "</p></div>";
+      (r.we_did || !r.reason ? '<p class="govuk-body-s"><strong>We did</strong>' + (r.responded_on ? " (" + date(r.responded_on) + ")" : "") + ": " +
+      text(r.we_did || "We are working on it.") + "</p>" : "") +
+      (r.reason ? '<p class="govuk-body-s"><strong>' + LABELS[r.status] + "</strong>" + (r.decided_on ? " (" + date(r.decided_on) + ")" : "") +
+      ": " + text(r.reason) + "</p>" : "") + "</div>";
   }
 
   fetch(box.dataset.pointsUrl, { headers: { Accept: "application/json" } })

@@ -237,3 +237,26 @@ def test_the_review_queue_shows_only_the_officers_own_areas(app, as_role, south)
     page = text_of(as_role("officer").get("/tasks/"))
     assert "Ludlow market hall" not in page and "awaiting your review" not in page.lower()
     assert "Ludlow market hall" in text_of(as_role("admin").get("/tasks/"))
+
+
+def test_another_areas_concern_cannot_be_edited_withdrawn_or_redacted_by_id(app, as_role, south):
+    """The corrections' routes (edit, withdraw, redact; a task's withdrawal) are for officers of the area
+    and admins: a North officer reaches none of them for a South concern or task, by page or by form."""
+    officer, admin = as_role("officer"), as_role("admin")
+    concern, task = south["concern"], south["task"]
+    concern.published = True
+    db.session.commit()
+    said, version = concern.you_said, str(concern.version_id)
+    forms = {f"/concerns/{concern.id}/edit": {"version": version, "category": str(concern.category_id),
+                                              "locality": str(concern.locality_id), "you_said": "Changed",
+                                              "raised_count": "1"},
+             f"/concerns/{concern.id}/withdraw": {"version": version, "reason": "Not mine"},
+             f"/concerns/{concern.id}/redact": {"version": version, "field": "you_said", "text": "Ludlow"},
+             f"/tasks/{task.id}/withdraw": {"reason": "Not mine"}}
+    for url, form in forms.items():
+        assert _refused_for_the_record(officer.get(url)), url
+        assert _refused_for_the_record(officer.post(url, form)), url
+        assert admin.get(url).status_code == 200, url
+    db.session.refresh(concern)
+    assert concern.you_said == said and concern.published
+    assert [e.kind for e in concern.events if e.kind in ("edited", "withdrawn", "redacted")] == []

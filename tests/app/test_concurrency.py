@@ -88,7 +88,8 @@ def test_concurrent_status_changes_of_one_concern_give_a_message_not_an_error(ap
         officer.csrf_token()
     version = str(concern.version_id)
     results = at_once(app, officers, f"/concerns/{concern.id}/status",
-                      {"status": "no_further_action", "reason": "Duplicate", "version": version},
+                      {"status": "no_further_action", "reason": "Duplicate", "version": version,
+                       "public_reason": "Raised twice: answered with the first"},
                       f"update concerns set status = 'accepted', version_id = version_id + 1 where id = {concern.id}",
                       expected_waiting=3)
     assert [code for code, _ in results] == [409, 409, 409], results

@@ -123,7 +123,16 @@ def form_cases():
     if concern is not None:
         cases["concern status"] = (f"/concerns/{concern.id}/status", {
             "version": str(concern.version_id), "status": "accepted", "reason": "", "we_did": "",
-            "responded_on": ""})
+            "responded_on": "", "public_reason": ""})
+        cases["concern edit"] = (f"/concerns/{concern.id}/edit", {
+            "version": str(concern.version_id), "category": category, "locality": wem, "street": "",
+            "lat": "52.85", "lon": "-2.72", "you_said": "Litter by the shop", "internal_notes": "",
+            "raised_count": "2", "public_reason": ""})
+        cases["concern redaction"] = (f"/concerns/{concern.id}/redact", {
+            "version": str(concern.version_id), "field": "you_said", "text": concern.you_said[:5]})
+        cases["concern withdrawal"] = (f"/concerns/{concern.id}/withdraw", {
+            "version": str(concern.version_id), "reason": "Asked by the resident"})
+    cases["task withdrawal"] = (f"/tasks/{task.id}/withdraw", {"reason": "Cancelled"})
     return cases
 
 

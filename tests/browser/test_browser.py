@@ -410,3 +410,80 @@ def test_an_officer_walks_from_a_concern_to_its_task_and_indicator_and_back(app,
     page.wait_for_url(f"**/concerns/{concern.id}")
     assert "Youths gathering by the Wem chip shop" in page.inner_text("main")
     assert page.errors == []
+
+
+SELECT_WORDS = """words => {
+  // A mouse selecting the words in the shown text, as an officer would drag across them.
+  const source = document.querySelector('.portal-redact-source[data-field="you_said"]');
+  const node = source.firstChild, start = node.textContent.indexOf(words);
+  const range = document.createRange();
+  range.setStart(node, start);
+  range.setEnd(node, start + words.length);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+  source.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+}"""
+
+
+def test_an_officer_edits_redacts_and_withdraws_a_published_concern(app, live_server, page):
+    concern = Concern(locality=db.session.execute(select(Locality).filter_by(key="wem")).scalar_one(),
+                      category=db.session.execute(select(ConcernCategory).filter_by(
+                          name="ENVIRONMENTAL - GRAFFITI")).scalar_one(),
+                      source="pact", raised_on=date(2010, 3, 12), you_said="Grafiti on the bus shelter",
+                      status="responded", we_did="Cleansing team removed it", responded_on=date(2010, 3, 20),
+                      published=True)
+    db.session.add(concern)
+    db.session.commit()
+    with_axe(page)
+    sign_in(page, live_server, "officer")
+    page.goto(f"{live_server}/concerns/{concern.id}")
+    page.click("a:has-text('Edit the concern')")
+    page.wait_for_selector("#you_said")
+    assert serious_violations(page) == []
+    page.fill("#you_said", "Graffiti on the bus shelter, says Mr Brown of 4 Mill Lane")
+    page.fill("#raised_count", "3")
+    page.click("button:has-text('Save the corrections')")
+    page.wait_for_selector(".govuk-notification-banner")
+    history = page.inner_text(".portal-timeline")
+    assert "Changed “You said”: “Grafiti on the bus shelter” → “Graffiti on the bus shelter, says Mr" in history
+    assert "Changed residents raising it: “1” → “3”" in history
+
+    page.click("a:has-text('Redact words')")
+    page.wait_for_selector(".portal-redact-source")
+    assert serious_violations(page) == []
+    page.evaluate(SELECT_WORDS, ", says Mr Brown of 4 Mill Lane")
+    assert page.input_value("#text") == ", says Mr Brown of 4 Mill Lane"
+    page.click("button:has-text('Replace with [removed]')")
+    page.wait_for_selector(".govuk-notification-banner")
+    assert "Graffiti on the bus shelter[removed]" in page.inner_text("main")
+    assert "Mill Lane" not in page.inner_text("main")
+    shot(page, "concern-redacted")
+
+    page.click("a:has-text('Withdraw from public view')")
+    page.wait_for_selector("#reason")
+    assert serious_violations(page) == []
+    page.click("button:has-text('Withdraw from public view')")
+    assert "Give the reason for withdrawing it from public view" in page.inner_text(".govuk-error-summary")
+    page.fill("#reason", "Residents named a neighbour in the text")
+    page.click("button:has-text('Withdraw from public view')")
+    page.wait_for_selector(".govuk-notification-banner")
+    assert "Withdrawn from public view: Residents named a neighbour in the text" in page.inner_text(".portal-timeline")
+    page.goto(f"{live_server}/you-said-we-did?q=Wem")
+    assert "Graffiti on the bus shelter" not in page.inner_text("main")
+    assert page.errors == []
+
+
+def test_a_resident_reads_why_no_further_action_was_taken_in_a_map_popup(app, live_server, page):
+    category = db.session.execute(select(ConcernCategory).filter_by(name="ENVIRONMENTAL - GRAFFITI")).scalar_one()
+    db.session.add(Concern(locality=db.session.execute(select(Locality).filter_by(key="wem")).scalar_one(),
+                           category=category, source="pact", raised_on=date(2010, 3, 12),
+                           you_said="Tags on the chapel wall", status="no_further_action", published=True,
+                           public_reason="The wall is private property; the owner is removing the tags",
+                           decided_on=date(2010, 3, 22)))
+    db.session.commit()
+    page.goto(f"{live_server}/map?q=Wem&category={category.id}")
+    text = open_a_popup(page)
+    assert "No further action (22 Mar 2010): The wall is private property" in text
+    assert "We did" not in text
+    assert page.errors == []

@@ -93,13 +93,18 @@ def test_points_are_snapped_to_the_locality_centre(app, browser, private_data):
     assert feature["geometry"]["coordinates"] == [record["lon"], record["lat"]]
 
 
-def test_unpublished_and_no_further_action_concerns_stay_private(app, browser, private_data):
+def test_unpublished_concerns_stay_private_and_no_further_action_shows_its_public_reason_only(
+        app, browser, private_data):
     hidden = db.session.execute(select(Concern).filter_by(you_said=f"Unpublished {MARK}")).scalar_one()
     assert browser.get(f"/api/concerns/{hidden.id}.json").status_code == 404
     assert browser.get(f"/open311/v2/requests/{hidden.id}.json").status_code == 404
-    private_data.status, private_data.status_reason = "no_further_action", "Duplicate"
+    private_data.status, private_data.status_reason = "no_further_action", f"Duplicate {MARK}"
+    private_data.public_reason = "The dog warden found the owner and the fouling stopped"
     db.session.commit()
-    assert browser.get(f"/api/concerns/{private_data.id}.json").status_code == 404
+    record = browser.get(f"/api/concerns/{private_data.id}.json").get_json()
+    assert record["status"] == "no_further_action" and record["status_label"] == "No further action"
+    assert record["reason"] == "The dog warden found the owner and the fouling stopped"
+    assert MARK not in browser.get(f"/api/concerns/{private_data.id}.json").get_data(as_text=True)
 
 
 def test_neighbourhood_priorities_use_the_police_uk_shape(browser, private_data):

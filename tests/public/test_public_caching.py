@@ -1,10 +1,8 @@
 """The public page cache (Flask-Caching, Redis shared by every worker), HTTP caching, and the script nonce."""
 import re
 import time
-import uuid
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from portal.concerns.models import Concern, ConcernCategory
@@ -12,7 +10,7 @@ from portal.extensions import db
 from portal.places.models import Locality
 from portal.public import services
 
-from ..conftest import DEMO_EMAILS, REDIS_URL, Browser, need, text_of
+from ..conftest import DEMO_EMAILS, REDIS_URL, Browser, text_of
 
 ASSESSMENT = "/crime/assessment?end=2018-11&length=1&compare=previous"
 
@@ -36,21 +34,6 @@ def point_ids(response):
 def publish(officer, concern):
     response = officer.post(f"/concerns/{concern.id}/publish", {"version": str(concern.version_id)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-
-
-@pytest.fixture
-def redis_cache_settings():
-    """Settings for an app whose public cache is the test Redis (db 15), under a key prefix of this test's own."""
-    need(REDIS_URL, "TEST_REDIS_URL")
-    import redis
-
-    prefix = f"test-public-{uuid.uuid4().hex[:12]}:"
-    yield {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def test_two_app_instances_share_the_public_cache_in_redis(app, make_app, redis_cache_settings, monkeypatch):
