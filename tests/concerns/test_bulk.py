@@ -168,7 +168,7 @@ def test_closing_a_selection_needs_one_reason_and_records_it_on_each(app, as_rol
     officer = as_role("officer")
     response = act(officer, [c.id for c in chosen], "no_further_action")
     assert response.status_code == 400
-    assert "Give the reason for no further action." in text_of(response)
+    assert "Give the reason for no further action: residents will read it" in text_of(response)
     assert 'href="#reason"' in response.get_data(as_text=True)  # the error summary links to the field
     db.session.expire_all()
     assert [c.status for c in chosen] == ["new", "new"]
@@ -178,6 +178,8 @@ def test_closing_a_selection_needs_one_reason_and_records_it_on_each(app, as_rol
     assert [c.status for c in chosen] == ["no_further_action"] * 2
     assert all(c.status_reason == "Raised with the council's highways team" for c in chosen)
     assert all(events(c, "status")[-1].detail == "Raised with the council's highways team" for c in chosen)
+    # no further action is a public state: residents read the one reason on each concern
+    assert all(c.public_reason == "Raised with the council's highways team" for c in chosen)
 
 
 @pytest.mark.both_databases
