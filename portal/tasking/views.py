@@ -231,12 +231,12 @@ def _full_decision_form(item, form):
     return form
 
 
-def _item_page_context(item, form):
-    """The item's own decision page: the whole decision form and the task picker (a search of the area's
-    active tasks by number or title, ``?q=``; ``?task=`` fills in the chosen one)."""
+def _item_page_context(item):
+    """The item's own decision page (its form comes separately): the task picker searches the area's active
+    tasks by number or title (``?q=``); ``?task=`` fills in the chosen one."""
     query = (request.args.get("q") or "").strip()[:100]
     matches, more = meeting_services.find_tasks(item.meeting.area_id, query)
-    return dict(item=item, meeting=item.meeting, form=form, query=query, matches=matches, more=more,
+    return dict(item=item, meeting=item.meeting, query=query, matches=matches, more=more,
                 page=meeting_services.page_of(item), describe_task=_task_choice,
                 can_decide=policy.can_chair(current_user, item.meeting.area_id) and not item.meeting.is_closed
                 and not item.decision)
@@ -269,18 +269,18 @@ def decide(meeting_id, item_id):
         chosen = parse_id(request.args.get("task"))
         if chosen is not None:
             form.decision.data, form.link_task.data = "link_task", str(chosen)
-        return render_template("tasking/meeting_item.html", **_item_page_context(item, form))
+        return render_template("tasking/meeting_item.html", form=form, **_item_page_context(item))
     from_item_page = form.on_item_page.data == "1"
     if not from_item_page and form.decision.data == "create_task" and not form.title.data:
         # The compact form has no task fields: the item's page asks for them, keeping what was chosen.
         form.on_item_page.data = "1"
-        return render_template("tasking/meeting_item.html", **_item_page_context(item, form))
+        return render_template("tasking/meeting_item.html", form=form, **_item_page_context(item))
     if from_item_page:
-        page = _item_page_context(item, form)
-        form_page("tasking/meeting_item.html", form, **page)
+        template, page = "tasking/meeting_item.html", _item_page_context(item)
     else:
+        template = "tasking/meeting.html"
         page = _meeting_page_context(item.meeting, meeting_services.page_of(item), {item.id: form})
-        form_page("tasking/meeting.html", form, **page)
+    form_page(template, form, **page)
     if form.validate_on_submit():
         meeting_services.decide(item, by=current_user, decision=form.decision.data, note=form.note.data or "",
                                 link_task_id=_int(form.link_task.data),
@@ -289,7 +289,7 @@ def decide(meeting_id, item_id):
         flash(f"Decision recorded for item {item.position + 1}.", "success")
         return redirect(url_for("tasking.meeting", meeting_id=meeting_id, page=meeting_services.page_of(item),
                                 _anchor=f"item-{item.id}"))
-    return render_template("tasking/meeting_item.html" if from_item_page else "tasking/meeting.html", **page), 400
+    return render_template(template, form=form, **page), 400
 
 
 @bp.route("/tasking/meetings/<int:meeting_id>/close", methods=["POST"])
