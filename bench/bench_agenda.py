@@ -43,34 +43,40 @@ def main():
     today = date.today()
     statements = []
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *_: statements.append(1))
+        engine = db.engine
         north = db.session.execute(select(Locality).filter_by(key="north")).scalar_one()
         places = [i for i in db.session.execute(descendant_ids(north.id)).scalars() if i != north.id]
         categories = db.session.execute(select(ConcernCategory.id)).scalars().all()
         officer = db.session.execute(select(User).filter_by(role="officer")).scalars().first()
         partner = db.session.execute(select(User).filter_by(role="partner")).scalars().first()
-        client = app.test_client()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                          client.get("/login").get_data(as_text=True)).group(1)
-        from seed.loaders import DEMO_PASSWORD
+        north_id, officer_id, officer_email = north.id, officer.id, officer.email
+        partner_id, partner_organisation_id = partner.id, partner.organisation_id
+    event.listen(engine, "before_cursor_execute", lambda *_: statements.append(1))
+    # Requests run outside any app context of the bench's, so each has its own session and user, as in production.
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get("/login").get_data(as_text=True)).group(1)
+    from seed.loaders import DEMO_PASSWORD
 
-        assert client.post("/login", data={"email": officer.email, "password": DEMO_PASSWORD,
-                                           "csrf_token": token}).status_code == 302
+    assert client.post("/login", data={"email": officer_email, "password": DEMO_PASSWORD,
+                                       "csrf_token": token}).status_code == 302
 
-        def live_tasks():
-            return db.session.execute(select(func.count()).select_from(Task).where(
-                Task.area_id == north.id, Task.status.in_(ACTIVE_STATUSES))).scalar_one()
+    def live_tasks():
+        return db.session.execute(select(func.count()).select_from(Task).where(
+            Task.area_id == north_id, Task.status.in_(ACTIVE_STATUSES))).scalar_one()
 
-        def add_tasks(count):
+    def add_tasks(count):
+        if count:
             db.session.execute(insert(Task), [dict(
-                area_id=north.id, locality_id=rng.choice(places), title=f"Problem-solving task {n} at the shops",
-                problem="Gatherings most nights", lead_organisation_id=partner.organisation_id, owner_id=partner.id,
+                area_id=north_id, locality_id=rng.choice(places), title=f"Problem-solving task {n} at the shops",
+                problem="Gatherings most nights", lead_organisation_id=partner_organisation_id, owner_id=partner_id,
                 due_on=today + timedelta(days=rng.randrange(1, 28) if n % 10 == 0 else rng.randrange(60, 365)),
                 priority=rng.choice(["high", "medium", "low"]), stage="scanning",
-                status=rng.choice(ACTIVE_STATUSES), created_by_id=officer.id, version_id=1)
+                status=rng.choice(ACTIVE_STATUSES), created_by_id=officer_id, version_id=1)
                 for n in range(count)])
 
-        def add_concerns(count):
+    def add_concerns(count):
+        if count:
             db.session.execute(insert(Concern), [dict(
                 locality_id=rng.choice(places), category_id=rng.choice(categories), source="pact",
                 raised_on=today - timedelta(days=rng.randrange(80)), you_said=f"Open concern {n} near the shops",
@@ -78,52 +84,53 @@ def main():
                 is_priority=rng.random() < 0.01, internal_notes="", street="", we_did="", status_reason="",
                 published=False, is_demo=True, version_id=1) for n in range(count)])
 
-        def timed(fn):
-            best, count, result = float("inf"), 0, None
-            for _ in range(args.repeat):
-                db.session.remove()  # each request starts with an empty session, as in production
-                statements.clear()
-                start = time.perf_counter()
-                result = fn()
-                best = min(best, time.perf_counter() - start)
-                count = len(statements)
-            return best, count, result
+    def timed(fn):
+        best, count, result = float("inf"), 0, None
+        for _ in range(args.repeat):
+            statements.clear()
+            start = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - start)
+            count = len(statements)
+        return best, count, result
 
-        def page(path):
-            def get():
-                response = client.get(path)
-                assert response.status_code == 200, f"{path}: {response.status_code}"
-                return len(response.get_data())
-            seconds, count, size = timed(get)
-            return seconds * 1000, size, count
+    def page(path):
+        def get():
+            response = client.get(path)
+            assert response.status_code == 200, f"{path}: {response.status_code}"
+            return len(response.get_data())
+        seconds, count, size = timed(get)
+        return seconds * 1000, size, count
 
-        results = {}
-        for scale in scales:
+    results = {}
+    for scale in scales:
+        with app.app_context():
+            north = db.session.get(Locality, north_id)
             add_tasks(max(0, scale - live_tasks()))
             db.session.commit()
             add_concerns(max(0, scale - len(build_agenda(north, today))))
             db.session.commit()
             agenda_ms = timed(lambda: build_agenda(north, today))[0] * 1000
             start = time.perf_counter()
-            meeting = meetings.open_meeting(by=officer, area_id=north.id, held_on=today)
+            meeting = meetings.open_meeting(by=db.session.get(User, officer_id), area_id=north_id, held_on=today)
             db.session.commit()
             open_ms = (time.perf_counter() - start) * 1000
             items = db.session.execute(select(AgendaItem).filter_by(meeting_id=meeting.id)
                                        .order_by(AgendaItem.position)).scalars().all()
             for item in items[:3]:
-                meetings.decide(item, by=officer, decision="noted", note="Seen by the group")
+                meetings.decide(item, by=db.session.get(User, officer_id), decision="noted", note="Seen by the group")
             db.session.commit()
-            last = items[-1].position // meetings.AGENDA_PAGE_SIZE + 1
+            count, tasks, item_id = len(items), live_tasks(), items[10].id
+            last = (count - 1) // meetings.AGENDA_PAGE_SIZE + 1
             base = f"/tasking/meetings/{meeting.id}"
-            results[scale] = {
-                "items": len(items), "live tasks": live_tasks(), "build_agenda()": (agenda_ms, None, None),
-                "open_meeting() (build and save)": (open_ms, None, None),
-                "meeting page 1": page(base),
-                "meeting page, the last": page(f"{base}?page={last}"),
-                "item decision page": page(f"{base}/items/{items[10].id}"),
-                "item page, task search 'shops'": page(f"{base}/items/{items[10].id}?q=shops"),
-            }
-            db.session.expunge_all()
+        results[scale] = {
+            "items": count, "live tasks": tasks, "build_agenda()": (agenda_ms, None, None),
+            "open_meeting() (build and save)": (open_ms, None, None),
+            "meeting page 1": page(base),
+            "meeting page, the last": page(f"{base}?page={last}"),
+            "item decision page": page(f"{base}/items/{item_id}"),
+            "item page, task search 'shops'": page(f"{base}/items/{item_id}?q=shops"),
+        }
 
     print(f"database: {url.split('://')[0]}; North area; per page the best of {args.repeat} requests")
     baseline = results[scales[0]]

@@ -59,12 +59,11 @@ class MeetingForm(FlaskForm):
     attendees = CheckboxesField("Partners attending", coerce=int)
 
 
-class DecisionForm(FlaskForm):
-    """The chair's decision on one agenda item. The meeting page shows each undecided item's compact form
-    (decision, note, a task number to link to); the item's own page adds the task to create and the task
-    picker. ``item_id`` gives every field an id of that item's own (``item-<id>-<field>``), so labels, the
-    error summary's links and typed text stay with their item when a page holds many forms; the names
-    stay plain."""
+class CompactDecisionForm(FlaskForm):
+    """The chair's decision on one agenda item, as each undecided item shows it on the meeting page:
+    decision, note and a task number to link to (no task, partner or person is listed). ``item_id`` gives
+    every field an id of that item's own (``item-<id>-<field>``), so labels, the error summary's links and
+    typed text stay with their item when a page holds many forms; the names stay plain."""
 
     decision = RadioField("Decision", choices=[(k, v) for k, v in DECISIONS.items()],
                           validators=[DataRequired("Choose a decision")])
@@ -72,7 +71,17 @@ class DecisionForm(FlaskForm):
                          description="Needed for no further action", render_kw={"rows": 3})
     link_task = StringField("Number of the task to link to", validators=[Optional(), Length(max=12)],
                             description="For “Link to an existing task”", render_kw={"inputmode": "numeric"})
-    # the task to create, when the decision is "create a task"
+
+    def __init__(self, *args, item_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if item_id is not None:
+            for field in self:
+                field.id = f"item-{item_id}-{field.short_name}"
+
+
+class DecisionForm(CompactDecisionForm):
+    """The whole decision, on the item's own page: the compact form's fields and the task to create."""
+
     title = StringField("Task title", validators=[Optional(), Length(max=200)])
     lead_organisation = SelectField("Lead partner", coerce=str, default="")
     supporting = CheckboxesField("Supporting partners", coerce=int)
@@ -80,12 +89,6 @@ class DecisionForm(FlaskForm):
     due_on = GovukDateField("Due date", format=DATE_FORMATS, validators=[Optional(), DateWithin(future=FIVE_YEARS)])
     priority = RadioField("Priority", choices=list(PRIORITIES), default="medium")
     on_item_page = HiddenField()  # "1" when sent from the item's own page: a refusal is shown there
-
-    def __init__(self, *args, item_id=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if item_id is not None:
-            for field in self:
-                field.id = f"item-{item_id}-{field.short_name}"
 
 
 class CorrectionForm(FlaskForm):

@@ -20,7 +20,7 @@ from ..places import services as places
 from . import meetings as meeting_services
 from . import policy
 from . import tasks as task_services
-from .forms import CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskForm, TaskUpdateForm
+from .forms import CompactDecisionForm, CorrectionForm, DecisionForm, MeetingForm, ReviewForm, TaskForm, TaskUpdateForm
 from .models import AGENDA_KINDS, AgendaItem, MeetingCorrection, Task, TaskingMeeting
 
 bp = Blueprint("tasking", __name__)
@@ -206,7 +206,7 @@ def _meeting_page_context(meeting, page, forms=None, correction=None):
     if can_chair and not meeting.is_closed:
         for item in items.items:
             if not item.decision and item.id not in forms:
-                forms[item.id] = DecisionForm(formdata=None, item_id=item.id)
+                forms[item.id] = CompactDecisionForm(formdata=None, item_id=item.id)
     return dict(meeting=meeting, items=items, groups=meeting_services.agenda_groups(meeting), forms=forms,
                 correction=correction or CorrectionForm(formdata=None), can_chair=can_chair, kinds=AGENDA_KINDS,
                 page_url=lambda n: url_for("tasking.meeting", meeting_id=meeting.id, page=n))
