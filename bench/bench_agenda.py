@@ -109,7 +109,7 @@ def main():
             db.session.commit()
             add_concerns(max(0, scale - len(build_agenda(north, today))))
             db.session.commit()
-            agenda_ms = timed(lambda: build_agenda(north, today))[0] * 1000
+            agenda_ms = timed(lambda area=north: build_agenda(area, today))[0] * 1000
             start = time.perf_counter()
             meeting = meetings.open_meeting(by=db.session.get(User, officer_id), area_id=north_id, held_on=today)
             db.session.commit()

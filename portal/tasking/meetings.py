@@ -1,7 +1,7 @@
 """Bronze tasking meetings: opened with an agenda built from the data, a decision on each item (a new
 task, a link to one, no further action, escalation to Silver), closed, then only corrected.
 Functions here change the session and flush; the caller commits once."""
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..concerns import services as concerns
@@ -33,11 +33,15 @@ def open_meeting(*, by, area_id, held_on, next_meeting_on=None, attendee_ids=())
     meeting = TaskingMeeting(area=area, held_on=held_on, next_meeting_on=next_meeting_on, chair_id=by.id)
     meeting.attendees = db.session.execute(
         select(Organisation).where(Organisation.id.in_(attendee_ids))).scalars().all()
-    for position, (kind, summary, concern_id, task_id) in enumerate(build_agenda(area, held_on, next_meeting_on)):
-        meeting.items.append(AgendaItem(position=position, kind=kind, summary=summary, concern_id=concern_id,
-                                        task_id=task_id))
+    agenda = build_agenda(area, held_on, next_meeting_on)
     db.session.add(meeting)
     db.session.flush()
+    if agenda:  # one multi-row insert: an area's agenda may run to thousands of items
+        db.session.execute(insert(AgendaItem), [
+            dict(meeting_id=meeting.id, position=position, kind=kind, summary=summary, concern_id=concern_id,
+                 task_id=task_id, decision_note="")
+            for position, (kind, summary, concern_id, task_id) in enumerate(agenda)])
+        db.session.expire(meeting, ["items"])
     return meeting
 
 

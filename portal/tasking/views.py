@@ -184,7 +184,9 @@ def new_meeting():
                                                 held_on=form.held_on.data, next_meeting_on=form.next_meeting_on.data,
                                                 attendee_ids=form.attendees.data or [])
         db.session.commit()
-        flash(f"Agenda built: {len(meeting.items)} items.", "success")
+        count = db.session.execute(select(func.count()).select_from(AgendaItem)
+                                   .where(AgendaItem.meeting_id == meeting.id)).scalar_one()
+        flash(f"Agenda built: {count} items.", "success")
         return redirect(url_for("tasking.meeting", meeting_id=meeting.id))
     return render_form("tasking/meeting_form.html", form)
 

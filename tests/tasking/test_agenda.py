@@ -140,7 +140,7 @@ def test_a_concern_recorded_as_a_repeat_of_another_counts_for_it(app):
 # ---- the meeting page, a page at a time ------------------------------------------------------------
 
 def meeting_page(app, meeting, page=None, role="officer"):
-    from ..conftest import Browser, DEMO_EMAILS
+    from ..conftest import DEMO_EMAILS, Browser
 
     person = Browser(app).sign_in(DEMO_EMAILS[role])
     return person.get(f"/tasking/meetings/{meeting.id}" + (f"?page={page}" if page else ""))
@@ -354,7 +354,7 @@ def test_the_task_picker_finds_the_areas_active_tasks_by_title_or_number(app, as
     assert "No open task of the North area matches “%”" in page
     chosen = officer.get(url + f"?q=litter&task={other.id}").get_data(as_text=True)
     assert re.search(rf'id="item-{item.id}-link_task" [^>]*value="{other.id}"', chosen)
-    assert re.search(rf'type="radio" value="link_task" checked', chosen)
+    assert re.search(r'type="radio" value="link_task" checked', chosen)
 
 
 def test_an_overdue_task_escalated_to_silver_is_escalated(app, as_role):
