@@ -261,5 +261,6 @@ class BulkStatusForm(FlaskForm):
                          choices=[("accepted", "Accept for tasking"),
                                   ("no_further_action", "Close as no further action")])
     reason = TextAreaField("Reason, for every selected concern", validators=[Optional(), Length(max=2000)],
-                           description="Needed to close them as no further action. Residents will read it on each concern's "
-                                       "public page, so name no one; it is also kept in each concern's history")
+                           description="Needed to close them as no further action. Residents will read it on "
+                                       "each concern's public page, so name no one; it is also kept in each "
+                                       "concern's history")

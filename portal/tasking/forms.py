@@ -100,16 +100,39 @@ class MeetingForm(FlaskForm):
     attendees = CheckboxesField("Partners attending", coerce=int)
 
 
-class DecisionForm(FlaskForm):
+class CompactDecisionForm(FlaskForm):
+    """The chair's decision on one agenda item, as each undecided item shows it on the meeting page:
+    decision, note and a task number to link to (no task, partner or person is listed). ``item_id`` gives
+    every field an id of that item's own (``item-<id>-<field>``), so labels, the error summary's links and
+    typed text stay with their item when a page holds many forms; the names stay plain."""
+
     decision = RadioField("Decision", choices=[(k, v) for k, v in DECISIONS.items()],
                           validators=[DataRequired("Choose a decision")])
-    note = TextAreaField("Note or reason", validators=[Optional(), Length(max=2000)])
-    link_task = SelectField("Existing task", coerce=str, default="")
-    # the task to create, when the decision is "create a task"
+    note = TextAreaField("Note or reason", validators=[Optional(), Length(max=2000)],
+                         description="Needed for no further action", render_kw={"rows": 3})
+    link_task = StringField("Number of the task to link to", validators=[Optional(), Length(max=12)],
+                            description="For “Link to an existing task”", render_kw={"inputmode": "numeric"})
+
+    def __init__(self, *args, item_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if item_id is not None:
+            for field in self:
+                field.id = f"item-{item_id}-{field.short_name}"
+
+
+class DecisionForm(CompactDecisionForm):
+    """The whole decision, on the item's own page: the compact form's fields and the task to create."""
+
     title = StringField("Task title", validators=[Optional(), Length(max=200)])
+    # Needed only to create a task (the service refuses a missing or unknown one, naming this field).
+    action = SelectField("Delivery-plan action", coerce=str, default="", validate_choice=False,
+                         description="The action of the partnership's delivery plan the new task works towards")
     lead_organisation = SelectField("Lead partner", coerce=str, default="")
-    owner = SelectField("Owner", coerce=str, default="")
+    supporting = CheckboxesField("Supporting partners", coerce=int)
+    owner = SelectField("Owner", coerce=str, default="", description="A person in the lead partner's organisation")
     due_on = GovukDateField("Due date", format=DATE_FORMATS, validators=[Optional(), DateWithin(future=FIVE_YEARS)])
+    priority = RadioField("Priority", choices=list(PRIORITIES), default="medium")
+    on_item_page = HiddenField()  # "1" when sent from the item's own page: a refusal is shown there
 
 
 class CorrectionForm(FlaskForm):

@@ -1,12 +1,14 @@
 """Bronze tasking meetings: opened with an agenda built from the data, a decision on each item (a new
 task, a link to one, no further action, escalation to Silver), closed, then only corrected.
 Functions here change the session and flush; the caller commits once."""
-from sqlalchemy import select
+from sqlalchemy import case, func, insert, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..concerns import services as concerns
 from ..concerns.models import ACCEPTED, NEW
 from ..errors import NotAllowed, PortalError
 from ..extensions import db
+from ..forms import parse_id
 from ..models import utcnow
 from ..partners.models import Organisation
 from ..places.models import Locality
@@ -14,6 +16,9 @@ from .agenda import build_agenda
 from .models import ACTIVE_STATUSES, DECISIONS, ESCALATED, AgendaItem, MeetingCorrection, Task, TaskingMeeting
 from .policy import can_chair
 from .tasks import check_link, create_task, log
+
+AGENDA_PAGE_SIZE = 50  # items a page of the agenda shows, each with its decision form
+TASK_MATCHES = 20  # tasks the task picker lists for one search
 
 
 def open_meeting(*, by, area_id, held_on, next_meeting_on=None, attendee_ids=()):
@@ -28,11 +33,15 @@ def open_meeting(*, by, area_id, held_on, next_meeting_on=None, attendee_ids=())
     meeting = TaskingMeeting(area=area, held_on=held_on, next_meeting_on=next_meeting_on, chair_id=by.id)
     meeting.attendees = db.session.execute(
         select(Organisation).where(Organisation.id.in_(attendee_ids))).scalars().all()
-    for position, (kind, summary, concern_id, task_id) in enumerate(build_agenda(area, held_on, next_meeting_on)):
-        meeting.items.append(AgendaItem(position=position, kind=kind, summary=summary, concern_id=concern_id,
-                                        task_id=task_id))
+    agenda = build_agenda(area, held_on, next_meeting_on)
     db.session.add(meeting)
     db.session.flush()
+    if agenda:  # one multi-row insert: an area's agenda may run to thousands of items
+        db.session.execute(insert(AgendaItem), [
+            dict(meeting_id=meeting.id, position=position, kind=kind, summary=summary, concern_id=concern_id,
+                 task_id=task_id, decision_note="")
+            for position, (kind, summary, concern_id, task_id) in enumerate(agenda)])
+        db.session.expire(meeting, ["items"])
     return meeting
 
 
@@ -43,10 +52,15 @@ def _check_open(meeting):
 
 
 def _link_task(item, *, by, meeting, link_task_id):
-    """The item's concern joins one of the area's tasks (accepting it if new); returns the task."""
+    """The item's concern joins one of the area's active tasks (accepting it if new); returns the task.
+    The id may be typed: a task of another area, or one no longer active, is refused naming the field."""
     task = db.session.get(Task, link_task_id) if link_task_id else None
-    if task is None or task.area_id != meeting.area_id:
-        raise PortalError("Choose one of the area's tasks to link to", field="link_task")
+    if task is None:
+        raise PortalError("Choose one of the area's active tasks to link to: enter its number or find it",
+                          field="link_task")
+    if task.area_id != meeting.area_id or task.status not in ACTIVE_STATUSES:
+        raise PortalError(f"Task {task.id} is not an active task of the {meeting.area.name} area: choose one of "
+                          "its open, in progress or blocked tasks", field="link_task")
     if item.concern and item.concern not in task.concerns:
         check_link(by, task.area_id, item.concern)
         task.concerns.append(item.concern)
@@ -58,7 +72,9 @@ def _link_task(item, *, by, meeting, link_task_id):
 
 def decide(item, *, by, decision, note="", link_task_id=None, task_fields=None):
     """Record the chair's decision on an agenda item (creating or linking a task, closing the concern,
-    escalating the task). Flushes; the caller commits (or rolls back: nothing of a refused decision stays)."""
+    escalating the task). ``task_fields`` are create_task's arguments for a new task (title, lead, supporting
+    partners, owner, due date, priority; the item's concern is linked). Flushes; the caller commits (or rolls
+    back: nothing of a refused decision stays). Refusals name the field at fault."""
     meeting = item.meeting
     _check_open(meeting)
     if not can_chair(by, meeting.area_id):
@@ -88,6 +104,53 @@ def decide(item, *, by, decision, note="", link_task_id=None, task_fields=None):
     item.decided_by_id, item.decided_at = by.id, utcnow()
     db.session.flush()
     return item
+
+
+# ---- reading the agenda a page at a time ---------------------------------------------------------------
+
+def page_of(item):
+    """The agenda page (from 1) an item is on: positions run from 0 in the chair's order."""
+    return item.position // AGENDA_PAGE_SIZE + 1
+
+
+def agenda_page(meeting, page):
+    """One page of the agenda (a Flask-SQLAlchemy Pagination of AgendaItem), each decision's task, owner,
+    lead and decider loaded at once: a constant number of queries, whatever the agenda's length.
+    404 past the last page."""
+    task = selectinload(AgendaItem.resulting_task)
+    query = (select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
+             .options(task.selectinload(Task.owner), task.selectinload(Task.lead_organisation),
+                      selectinload(AgendaItem.decided_by)))
+    return db.paginate(query, page=page, per_page=AGENDA_PAGE_SIZE, count=True)
+
+
+def agenda_groups(meeting):
+    """The agenda's contents in the chair's order, in one query: [(kind, items, undecided, first page)]."""
+    rows = db.session.execute(
+        select(AgendaItem.kind, func.count(), func.count() - func.count(AgendaItem.decision),
+               func.min(AgendaItem.position))
+        .where(AgendaItem.meeting_id == meeting.id).group_by(AgendaItem.kind)
+        .order_by(func.min(AgendaItem.position))).all()
+    return [(kind, total, undecided, first // AGENDA_PAGE_SIZE + 1) for kind, total, undecided, first in rows]
+
+
+def find_tasks(area_id, text, limit=TASK_MATCHES):
+    """The task picker: the area's active tasks whose number is ``text`` or whose title contains it, soonest
+    due first, at most ``limit`` (and whether there were more). Empty text finds nothing."""
+    text = (text or "").strip()[:100]
+    if not text:
+        return [], False
+    number = parse_id(text.lstrip("#"))
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    matches = [func.lower(Task.title).like(pattern.lower(), escape="\\")]
+    if number is not None:
+        matches.append(Task.id == number)
+    tasks = db.session.execute(
+        select(Task).where(Task.area_id == area_id, Task.status.in_(ACTIVE_STATUSES), or_(*matches))
+        .options(selectinload(Task.lead_organisation))
+        .order_by(case((Task.id == (number or 0), 0), else_=1), Task.due_on, Task.id)  # that number first
+        .limit(limit + 1)).scalars().all()
+    return tasks[:limit], len(tasks) > limit
 
 
 def close_meeting(meeting, *, by):

@@ -122,7 +122,9 @@ def test_another_areas_concern_meeting_task_and_meeting_csv_are_refused_by_id(ap
         assert _refused_for_the_record(officer.post(url, form)), url
     db.session.refresh(concern)
     assert concern.status == "new" and not concern.published
-    for url in (f"/tasking/meetings/{south['meeting'].id}", f"/tasking/meetings/{south['meeting'].id}/record.csv",
+    meeting_url = f"/tasking/meetings/{south['meeting'].id}"
+    item_url = f"{meeting_url}/items/{south['meeting'].items[0].id}"
+    for url in (meeting_url, f"{meeting_url}/record.csv", item_url, f"{item_url}?q=Ludlow",
                 f"/tasks/{south['task'].id}"):
         response = officer.get(url)
         assert _refused_for_the_record(response), f"{url}: {response.status_code}"

@@ -15,7 +15,7 @@ from portal.places.models import Locality
 from portal.tasking.models import TaskingMeeting
 
 from ..conftest import DEMO_EMAILS, Browser, text_of
-from ..factories import one, user
+from ..factories import one, plan_action, user
 from .test_public import public_urls
 
 WEM = "wem"
@@ -122,7 +122,7 @@ def test_redacted_words_are_in_no_public_page_no_export_and_no_table_row(app, br
     assert secret in item.summary
     due = (date.today() + timedelta(days=20)).strftime("%d/%m/%Y")
     assert officer.post(f"/tasking/meetings/{meeting.id}/items/{item.id}", {
-        "decision": "create_task", "title": "Ball games in Wem", "due_on": due,
+        "decision": "create_task", "title": "Ball games in Wem", "due_on": due, "action": str(plan_action().id),
         "lead_organisation": str(user("partner").organisation_id), "owner": str(user("partner").id)},
     ).status_code == 302
     db.session.refresh(item)

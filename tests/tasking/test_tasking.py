@@ -33,7 +33,7 @@ def test_the_whole_workflow_from_concern_to_published_we_did(app, as_role):
     item = next(i for i in meeting.items if i.concern_id == concern.id)
     assert item.kind == "new_concern" and "Youths gathering at the recreation ground" in item.summary
     response = officer.post(f"/tasking/meetings/{meeting.id}/items/{item.id}", {
-        "decision": "create_task", "title": "Youths at Wem recreation ground",
+        "decision": "create_task", "title": "Youths at Wem recreation ground", "action": str(plan_action().id),
         "lead_organisation": str(user("partner").organisation_id), "owner": str(user("partner").id),
         "due_on": FUTURE})
     assert response.status_code == 302, text_of(response)[-1500:]
@@ -228,14 +228,3 @@ def test_reminders_and_digests_are_sent_once_however_often_they_run(app):
     reminders = db.session.execute(select(OutboxMessage).filter_by(kind="overdue")).scalars().all()
     assert [m.to_email for m in reminders] == [task.owner.email]
 
-
-def test_agenda_lists_priorities_repeats_and_due_tasks(app):
-    from portal.tasking.agenda import build_agenda
-
-    new_concern(said="Speeding on the Shrewsbury road", name="VEHICLE RELATED - SPEEDING TRAFFIC", is_priority=True)
-    new_concern(said="Dog fouling by the school", name="ENVIRONMENTAL - DOG FOULING", raised_count=4)
-    new_task(due=date.today() + timedelta(days=10))
-    kinds = [(kind, summary) for kind, summary, _, _ in build_agenda(one(Locality, key="north"), date.today())]
-    order = [k for k, _ in kinds]
-    assert order.index("pact_priority") < order.index("repeat_concern") < order.index("due_task")
-    assert any("Dog fouling by the school" in s and "by 4 residents" in s for k, s in kinds if k == "repeat_concern")
