@@ -12,10 +12,12 @@ import io
 import re
 from collections import Counter
 from datetime import date
+from queue import Queue
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from psycopg.copy import QueuedLibpqWriter
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from sqlalchemy import insert, select
@@ -153,7 +155,7 @@ def row_batches(rows):
 
 def _to_batch(rows):
     return pa.RecordBatch.from_arrays([pa.array(column, type=field.type) for column, field in
-                                       zip(zip(*rows), SCHEMA, strict=True)], schema=SCHEMA)
+                                       zip(zip(*rows, strict=True), SCHEMA, strict=True)], schema=SCHEMA)
 
 
 class RowByRow(Exception):
@@ -359,6 +361,15 @@ def _number(value, low, high, name, column, row):
     return number
 
 
+class _Sender(QueuedLibpqWriter):
+    """psycopg's COPY writer thread, with at most 32 chunks of 128 kB waiting (its own queue holds 1,024:
+    128 MB when the server is slower than the reader), so memory stays flat in file size."""
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._queue = Queue(maxsize=32)
+
+
 class BatchWriter:
     """Writes record batches of SCHEMA and counts them by ward and type as they go. On PostgreSQL one
     COPY stream per file, fed CSV that pyarrow writes from the columns (the server stores a batch while
@@ -377,13 +388,14 @@ class BatchWriter:
         if placed.num_rows:
             grouped = pa.Table.from_batches([placed]).group_by(["locality_id", "crime_type"]).aggregate(
                 [("locality_id", "count")])
-            self.counts.update(dict(zip(zip(grouped["locality_id"].to_pylist(), grouped["crime_type"].to_pylist()),
-                                        grouped["locality_id_count"].to_pylist(), strict=True)))
+            keys = zip(grouped["locality_id"].to_pylist(), grouped["crime_type"].to_pylist(), strict=True)
+            self.counts.update(dict(zip(keys, grouped["locality_id_count"].to_pylist(), strict=True)))
         if self.postgres:
             if self.copy is None:
                 self.cursor = self.raw.cursor()
-                self._copy_context = self.cursor.copy(
-                    f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)")
+                self._copy_context = self.cursor.copy(  # a thread sends while this one reads the next block
+                    f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
+                    writer=_Sender(self.cursor))
                 self.copy = self._copy_context.__enter__()
             buffer = pa.BufferOutputStream()  # null -> unquoted empty -> NULL; text is always quoted
             pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=False))

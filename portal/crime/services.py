@@ -12,7 +12,7 @@ import io
 import logging
 import time
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 
 from ..errors import ImportRejected
 from ..extensions import db
@@ -61,6 +61,8 @@ def _import(source, by, matcher, progress, hold_seconds, columnar):
             if progress:
                 progress(counter.count, source.size)
         writer.close()
+        if writer.postgres:  # the BRIN index learns the new pages now, so the next replace check skips them
+            db.session.execute(text("SELECT brin_summarize_new_values('ix_crime_records_month')"))
         if writer.rows == 0:
             raise ImportRejected(source.name, reason="the file has a header but no rows")
         _count_month(run, writer.counts)
@@ -162,7 +164,9 @@ def import_paths(paths, *, by=None, progress=None, hold_seconds=0):
 
 
 def months_imported():
-    return [m for (m,) in db.session.execute(select(CrimeRecord.month).distinct().order_by(CrimeRecord.month))]
+    """The months with crime counted in a ward, from the monthly counts (a few rows a month, not the rows)."""
+    return [m for (m,) in db.session.execute(select(CrimeMonthlyCount.month).distinct()
+                                             .order_by(CrimeMonthlyCount.month))]
 
 
 def recent_imports(limit=50):
