@@ -104,3 +104,15 @@ def test_the_columnar_reader_vouches_for_real_files_and_doubts_padded_values(app
                 == len(rows_of(path)) - 1
     with pytest.raises(RowByRow), open(padded, "rb") as binary:
         list(read_batches(padded.name, binary, matcher, 1))
+
+
+@pytest.mark.both_databases
+def test_a_nul_in_a_column_not_stored_is_still_refused_naming_its_row(app, backend, tmp_path):
+    header, *rows = rows_of(OCT)
+    rows = [list(r) for r in rows[:50]]
+    rows[20][6] = "On or near\x00 Albert Road"  # Location: read by no check, stored nowhere
+    path = tmp_path / "nul.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header] + rows)
+    runs, errors = services.import_paths([path])
+    assert runs == [] and [e.message for e in errors] == ["nul.csv, row 22: holds a NUL character: this is not a text file"]
