@@ -22,6 +22,9 @@ from .rows import BatchWriter, NotUtf8, WardMatcher, first_bad_line, parse_rows,
 from .sources import CountingReader, display_name, sources
 
 log = logging.getLogger(__name__)
+# Tell the BRIN index on month about the pages just written (nothing if the index is not a BRIN one).
+BRIN_SUMMARIZE = ("SELECT brin_summarize_new_values(c.oid) FROM pg_class c JOIN pg_am a ON a.oid = c.relam "
+                  "WHERE c.relname = 'ix_crime_records_month' AND a.amname = 'brin'")
 
 
 def import_source(source, *, by=None, matcher=None, progress=None, hold_seconds=0):
@@ -62,7 +65,7 @@ def _import(source, by, matcher, progress, hold_seconds, columnar):
                 progress(counter.count, source.size)
         writer.close()
         if writer.postgres:  # the BRIN index learns the new pages now, so the next replace check skips them
-            db.session.execute(text("SELECT brin_summarize_new_values('ix_crime_records_month')"))
+            db.session.execute(text(BRIN_SUMMARIZE))
         if writer.rows == 0:
             raise ImportRejected(source.name, reason="the file has a header but no rows")
         _count_month(run, writer.counts)

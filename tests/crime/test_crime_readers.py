@@ -115,4 +115,5 @@ def test_a_nul_in_a_column_not_stored_is_still_refused_naming_its_row(app, backe
     with open(path, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([header] + rows)
     runs, errors = services.import_paths([path])
-    assert runs == [] and [e.message for e in errors] == ["nul.csv, row 22: holds a NUL character: this is not a text file"]
+    assert runs == [] and [e.message for e in errors] == [
+        "nul.csv, row 22: holds a NUL character: this is not a text file"]
