@@ -1,10 +1,23 @@
-"""The rows of a police.uk street-level crime file: read line by line, each validated and tied to a
-ward, then written in batches. One bad row refuses the file; the message names its row and column."""
+"""The rows of a police.uk street-level crime file, validated, tied to a ward and written in batches.
+
+Two readers give the same batches. ``read_batches`` reads the file column by column (pyarrow's CSV
+reader, a block at a time) and checks whole columns at once; it refuses nothing itself: at anything it
+cannot vouch for (a bad value, a NUL, bytes that are not UTF-8, a long line, a short row) it raises
+RowByRow, and the file is read again by ``parse_rows``, line by line, which names the file, row and
+column of the first bad value (or, if the doubt was unfounded, imports the same rows). So every refusal
+is the row-by-row reader's own message."""
+import codecs
 import csv
 import io
 import re
+from collections import Counter
 from datetime import date
+from queue import Queue
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from psycopg.copy import QueuedLibpqWriter
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from sqlalchemy import insert, select
@@ -22,6 +35,11 @@ LSOA = re.compile(r"^[EW]0\d{7}$")
 COLUMNS = ("month", "force", "crime_id", "crime_type", "lsoa_code", "lat", "lon", "locality_id", "import_id")
 BATCH = 5000
 MAX_TEXT = 80  # Crime ID and Reported by: the columns' String(80)
+SCHEMA = pa.schema([("month", pa.date32()), ("force", pa.string()), ("crime_id", pa.string()),
+                    ("crime_type", pa.string()), ("lsoa_code", pa.string()), ("lat", pa.float64()),
+                    ("lon", pa.float64()), ("locality_id", pa.int64()), ("import_id", pa.int64())])
+BLOCK = 4 << 20  # bytes the columnar reader parses at a time: memory stays flat in file size
+SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())  # what str.strip() strips
 
 
 class WardMatcher:
@@ -120,6 +138,150 @@ def parse_rows(name, binary, matcher, import_id):
         raise ImportRejected(name, row=reader.line_num, reason=f"is not valid CSV ({error})") from None
 
 
+def row_batches(rows):
+    """``parse_rows``' rows as ``read_batches`` gives them: ("start", (month, force)), then ("rows", batch)."""
+    batch = []
+    for number, values, _ in rows:
+        if number == "start":
+            yield "start", values
+            continue
+        batch.append(values)
+        if len(batch) >= BATCH:
+            yield "rows", _to_batch(batch)
+            batch = []
+    if batch:
+        yield "rows", _to_batch(batch)
+
+
+def _to_batch(rows):
+    return pa.RecordBatch.from_arrays([pa.array(column, type=field.type) for column, field in
+                                       zip(zip(*rows, strict=True), SCHEMA, strict=True)], schema=SCHEMA)
+
+
+class RowByRow(Exception):
+    """The columnar reader cannot vouch for the file: read it again row by row (which names what is wrong)."""
+
+
+class _Screened(io.RawIOBase):
+    """The file's bytes on their way to pyarrow, screened for what the row-by-row reader refuses and
+    pyarrow would not notice in columns it skips: a NUL, bytes that are not UTF-8, a line of more than
+    MAX_LINE characters (counted in bytes: a byte is at most a character, so nothing refused gets by)."""
+
+    def __init__(self, raw):
+        self.raw, self.line_bytes = raw, 0
+        self.decoder, self.partial = codecs.getincrementaldecoder("utf-8")(), False
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self.raw.read(len(buffer))
+        if b"\x00" in data:
+            raise RowByRow("NUL")
+        if self.partial or not data.isascii():
+            try:
+                self.decoder.decode(data, final=not data)
+            except UnicodeDecodeError:
+                raise RowByRow("not UTF-8") from None
+            self.partial = bool(self.decoder.getstate()[0])
+        self._lines(data)
+        buffer[:len(data)] = data
+        return len(data)
+
+    def _lines(self, data):
+        # A line with its newline may hold MAX_LINE characters; jump from the last newline of each
+        # window of that size to the next, so a block costs a few searches, not one per line.
+        at, end = 0, len(data)
+        while at < end:
+            window = at + MAX_LINE - self.line_bytes
+            newline = data.rfind(b"\n", at, min(end, window))
+            if newline < 0:
+                if window <= end:
+                    raise RowByRow("long line")
+                self.line_bytes += end - at
+                return
+            self.line_bytes, at = 0, newline + 1
+
+
+def read_batches(name, binary, matcher, import_id):
+    """The file's validated rows as record batches of SCHEMA, a block at a time: first ("start", (month,
+    force)), then ("rows", batch) for each block. Raises RowByRow (or any error) where ``parse_rows``
+    must judge the file; never ImportRejected of its own."""
+    stream = io.BufferedReader(_Screened(binary), BLOCK)
+    line = stream.readline(MAX_LINE + 1).decode("utf-8-sig")
+    if '"' in line:
+        raise RowByRow("quoted header")
+    width, positions = _columns(name, next(csv.reader([line]), None))
+    names = [f"c{i}" for i in range(width)]
+    wanted = [names[i] for i in positions]  # Month, Reported by, Crime type, Longitude, Latitude, LSOA, ID
+    reader = pa_csv.open_csv(stream, read_options=pa_csv.ReadOptions(column_names=names, block_size=BLOCK),
+                             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                             convert_options=pa_csv.ConvertOptions(
+                                 include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()),
+                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    first = None
+    for block in reader:
+        if not block.num_rows:
+            continue
+        month, force, kind, lon, lat, lsoa, crime_id = block.columns
+        if first is None:
+            first = month[0].as_py(), _month(name, 0, month[0].as_py()), _force(name, 0, force[0].as_py())
+            yield "start", first[1:]
+        yield "rows", _checked_batch(name, first, block.num_rows, month, kind, lat, lon, lsoa, crime_id,
+                                     matcher, import_id)
+
+
+def _checked_batch(name, first, rows, month, kind, lat, lon, lsoa, crime_id, matcher, import_id):
+    """One block's columns checked as the row-by-row reader checks each row (or RowByRow), as a batch."""
+    month_text, file_month, force = first
+    for text in pc.unique(month).to_pylist():
+        if text != month_text:
+            _same_month(name, 0, text, file_month)
+    kinds = kind.dictionary_encode()
+    slugs = [SLUGS.get(text) or _crime_type(name, 0, text) for text in kinds.dictionary.to_pylist()]
+    lat_number, lon_number = _column_coordinates(lat, lon)
+    codes = lsoa.dictionary_encode()
+    stripped = [text.strip() or None for text in codes.dictionary.to_pylist()]
+    for code in stripped:
+        if code:
+            _lsoa(name, 0, code)
+    lsoa_code = pc.take(pa.array(stripped, pa.string()), codes.indices)
+    ward = pc.take(pa.array([code and matcher.by_lsoa.get(code) for code in stripped], pa.int64()), codes.indices)
+    placed_by_point = pc.and_(pc.is_null(lsoa_code), pc.is_valid(lat_number))
+    if pc.any(placed_by_point).as_py():
+        at = pc.indices_nonzero(placed_by_point)
+        found = [matcher.match(None, y, x) for y, x in zip(pc.take(lat_number, at).to_pylist(),
+                                                            pc.take(lon_number, at).to_pylist(), strict=True)]
+        ward = pc.replace_with_mask(ward, placed_by_point, pa.array(found, pa.int64()))
+    crime_id = pc.utf8_trim(crime_id, characters=SPACE)
+    if rows and pc.max(pc.utf8_length(crime_id)).as_py() > MAX_TEXT:
+        raise RowByRow("long Crime ID")
+    crime_id = pc.if_else(pc.equal(crime_id, ""), pa.scalar(None, pa.string()), crime_id)
+    return pa.RecordBatch.from_arrays([
+        pa.repeat(pa.scalar(file_month, pa.date32()), rows), pa.repeat(pa.scalar(force, pa.string()), rows),
+        crime_id, pc.take(pa.array(slugs, pa.string()), kinds.indices), lsoa_code, lat_number, lon_number, ward,
+        pa.repeat(pa.scalar(import_id, pa.int64()), rows)], schema=SCHEMA)
+
+
+def _column_coordinates(lat, lon):
+    """(latitude, longitude) as numbers, null where both are empty, as ``_coordinates`` reads them."""
+    empty = pc.equal(lat, "")
+    if not pc.all(pc.equal(empty, pc.equal(lon, ""))).as_py():
+        raise RowByRow("one coordinate without the other")
+    numbers = []
+    for column, bound in ((lat, 90), (lon, 180)):
+        try:  # a plain decimal; float() takes more (spaces around it, 1_000): those are read row by row
+            number = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), column), pa.float64())
+        except pa.ArrowInvalid:
+            raise RowByRow("not a plain number") from None
+        extremes = pc.min_max(number)
+        low, high = extremes["min"], extremes["max"]
+        if pc.any(pc.is_nan(number)).as_py() or (low.is_valid and not -bound <= low.as_py() <= high.as_py() <= bound):
+            raise RowByRow("coordinate out of range")
+        numbers.append(number)
+    return numbers
+
+
 # Each check below runs once per file, or only when a row differs from the rows before it; the
 # per-row path above stays a few lookups long (bench/bench_crime.py measures it).
 
@@ -199,41 +361,54 @@ def _number(value, low, high, name, column, row):
     return number
 
 
+class _Sender(QueuedLibpqWriter):
+    """psycopg's COPY writer thread, with at most 32 chunks of 128 kB waiting (its own queue holds 1,024:
+    128 MB when the server is slower than the reader), so memory stays flat in file size."""
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._queue = Queue(maxsize=32)
+
+
 class BatchWriter:
-    """Batches rows into the database: one COPY stream per file on PostgreSQL (the server stores
-    rows while Python reads the next ones, on another core), executemany elsewhere."""
+    """Writes record batches of SCHEMA and counts them by ward and type as they go. On PostgreSQL one
+    COPY stream per file, fed CSV that pyarrow writes from the columns (the server stores a batch while
+    the next is read, on another core); executemany elsewhere."""
 
     def __init__(self):
         connection = db.session.connection()
         self.postgres = connection.dialect.name == "postgresql"
         self.raw = connection.connection.driver_connection if self.postgres else None
-        self.batch, self.cursor, self.copy = [], None, None
+        self.cursor, self.copy = None, None
+        self.rows, self.counts = 0, Counter()  # (ward, crime type) -> rows
 
-    def add(self, values):
-        self.batch.append(values)
-        if len(self.batch) >= BATCH:
-            self.flush()
-
-    def flush(self):
-        if not self.batch:
-            return
+    def write(self, batch):
+        self.rows += batch.num_rows
+        placed = batch.filter(pc.is_valid(batch.column("locality_id")))
+        if placed.num_rows:
+            grouped = pa.Table.from_batches([placed]).group_by(["locality_id", "crime_type"]).aggregate(
+                [("locality_id", "count")])
+            keys = zip(grouped["locality_id"].to_pylist(), grouped["crime_type"].to_pylist(), strict=True)
+            self.counts.update(dict(zip(keys, grouped["locality_id_count"].to_pylist(), strict=True)))
         if self.postgres:
             if self.copy is None:
                 self.cursor = self.raw.cursor()
-                self._copy_context = self.cursor.copy(
-                    f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)")
+                self._copy_context = self.cursor.copy(  # a thread sends while this one reads the next block
+                    f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
+                    writer=_Sender(self.cursor))
                 self.copy = self._copy_context.__enter__()
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(self.batch)  # None -> empty -> NULL
-            self.copy.write(buffer.getvalue())
+            buffer = pa.BufferOutputStream()  # null -> unquoted empty -> NULL; text is always quoted
+            pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=False))
+            self.copy.write(memoryview(buffer.getvalue()))
         else:
-            db.session.execute(insert(CrimeRecord.__table__), [dict(zip(COLUMNS, v, strict=True)) for v in self.batch])
-        self.batch = []
+            db.session.execute(insert(CrimeRecord.__table__), batch.to_pylist())
+
+    @property
+    def matched(self):
+        return sum(self.counts.values())
 
     def close(self, failed=False):
         """Finish the COPY stream (the server then reports any error in the data)."""
-        if not failed:
-            self.flush()
         if self.copy is not None:
             error = (RuntimeError, RuntimeError("import abandoned"), None) if failed else (None, None, None)
             try:

@@ -1,9 +1,10 @@
 """Importing police.uk street-level crime files: streamed, validated, all-or-nothing per file.
 
-A file is one force's month. Importing a month again replaces it. Rows are
-read one at a time and written in batches (COPY on PostgreSQL), so memory
-stays flat however large the file; one bad row rolls the whole file back and
-the message names the file, row, column and reason. The files and their
+A file is one force's month. Importing a month again replaces it. The file is
+read a block at a time, column by column, and written in batches (COPY on
+PostgreSQL), so memory stays flat however large the file; one bad row rolls
+the whole file back and the message names the file, row, column and reason
+(the row-by-row reader's, see ``rows``). The files and their
 limits are in ``sources``, the row parser and the batch writer in ``rows``.
 """
 import csv
@@ -11,22 +12,33 @@ import io
 import logging
 import time
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 
 from ..errors import ImportRejected
 from ..extensions import db
 from ..models import utcnow
 from .models import CrimeImport, CrimeMonthlyCount, CrimeRecord
-from .rows import BatchWriter, NotUtf8, WardMatcher, first_bad_line, parse_rows
+from .rows import BatchWriter, NotUtf8, WardMatcher, first_bad_line, parse_rows, read_batches, row_batches
 from .sources import CountingReader, display_name, sources
 
 log = logging.getLogger(__name__)
+# Tell the BRIN index on month about the pages just written (nothing if the index is not a BRIN one).
+BRIN_SUMMARIZE = ("SELECT brin_summarize_new_values(c.oid) FROM pg_class c JOIN pg_am a ON a.oid = c.relam "
+                  "WHERE c.relname = 'ix_crime_records_month' AND a.amname = 'brin'")
 
 
 def import_source(source, *, by=None, matcher=None, progress=None, hold_seconds=0):
     """Import one file whole, replacing its force's month. Commits; raises ImportRejected with nothing saved.
     ``hold_seconds``: tests pause here, mid-file, to kill the worker."""
     matcher = matcher or WardMatcher()
+    try:
+        return _import(source, by, matcher, progress, hold_seconds, columnar=True)
+    except Exception as doubt:  # nothing of it was saved: the row-by-row reader imports it or names the fault
+        log.debug("Reading %s row by row: %r", source.name, doubt)
+    return _import(source, by, matcher, progress, hold_seconds, columnar=False)
+
+
+def _import(source, by, matcher, progress, hold_seconds, columnar):
     run = CrimeImport(file_name=source.name, by_id=getattr(by, "id", None))
     db.session.add(run)
     db.session.flush()
@@ -34,28 +46,31 @@ def import_source(source, *, by=None, matcher=None, progress=None, hold_seconds=
     writer = None
     try:
         writer = BatchWriter()
-        rows = matched = 0
-        for number, values, is_matched in parse_rows(source.name, io.BufferedReader(counter), matcher, run.id):
-            if number == "start":
+        binary = io.BufferedReader(counter)
+        batches = (read_batches(source.name, binary, matcher, run.id) if columnar
+                   else row_batches(parse_rows(source.name, binary, matcher, run.id)))
+        for kind, values in batches:
+            if kind == "start":
                 run.month, run.force = values
                 run.replaced = db.session.execute(delete(CrimeRecord).where(
                     CrimeRecord.force == run.force, CrimeRecord.month == run.month)).rowcount
                 db.session.execute(delete(CrimeMonthlyCount).where(
                     CrimeMonthlyCount.force == run.force, CrimeMonthlyCount.month == run.month))
                 continue
-            writer.add(values)
-            rows += 1
-            if hold_seconds and rows == 1:
+            writer.write(values)
+            if hold_seconds:
                 time.sleep(hold_seconds)  # the crash tests kill the worker here, mid-transaction
-            matched += is_matched
-            if progress and rows % 2000 == 0:
+                hold_seconds = 0
+            if progress:
                 progress(counter.count, source.size)
         writer.close()
-        if rows == 0:
+        if writer.postgres:  # the BRIN index learns the new pages now, so the next replace check skips them
+            db.session.execute(text(BRIN_SUMMARIZE))
+        if writer.rows == 0:
             raise ImportRejected(source.name, reason="the file has a header but no rows")
-        _count_month(run)
+        _count_month(run, writer.counts)
         run.repeated_ids, run.quality_note = _repeated_ids(source, run)
-        run.rows, run.matched, run.unmatched = rows, matched, rows - matched
+        run.rows, run.matched, run.unmatched = writer.rows, writer.matched, writer.rows - writer.matched
         run.status, run.finished_at = "done", utcnow()
         db.session.commit()
     except NotUtf8:
@@ -83,14 +98,12 @@ def _abandon(writer):
             pass
 
 
-def _count_month(run):
-    """The month x ward x type counts of the rows just written, in the same transaction."""
-    r = CrimeRecord
-    db.session.execute(insert(CrimeMonthlyCount).from_select(
-        ["month", "locality_id", "crime_type", "force", "n"],
-        select(r.month, r.locality_id, r.crime_type, r.force, func.count())
-        .where(r.month == run.month, r.force == run.force, r.locality_id.is_not(None))
-        .group_by(r.month, r.locality_id, r.crime_type, r.force)))
+def _count_month(run, counts):
+    """The month's counts by ward and type, as the writer counted the rows it wrote, in the same transaction."""
+    if counts:
+        db.session.execute(insert(CrimeMonthlyCount), [
+            {"month": run.month, "locality_id": ward, "crime_type": kind, "force": run.force, "n": n}
+            for (ward, kind), n in sorted(counts.items())])
 
 
 def _repeated_ids(source, run, shown=5):
@@ -154,7 +167,9 @@ def import_paths(paths, *, by=None, progress=None, hold_seconds=0):
 
 
 def months_imported():
-    return [m for (m,) in db.session.execute(select(CrimeRecord.month).distinct().order_by(CrimeRecord.month))]
+    """The months with crime counted in a ward, from the monthly counts (a few rows a month, not the rows)."""
+    return [m for (m,) in db.session.execute(select(CrimeMonthlyCount.month).distinct()
+                                             .order_by(CrimeMonthlyCount.month))]
 
 
 def recent_imports(limit=50):
