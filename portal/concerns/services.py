@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..partners.models import Organisation
 from ..places.models import Locality, descendant_ids
+from ..places.services import hold_localities
 from .models import (
     NEW,
     NO_FURTHER_ACTION,
@@ -267,8 +268,8 @@ CSV_COLUMNS = ("id", "raised_on", "area", "locality", "category", "source", "sta
 
 def register_rows(query):
     """Rows for the CSV export (staff only: it includes internal notes), streamed in batches."""
-    query = query.options(selectinload(Concern.locality).selectinload(Locality.parent),
-                          selectinload(Concern.category))
+    hold_localities()  # each row's locality and area, without a query per row
+    query = query.options(selectinload(Concern.category))
     for concern in db.session.execute(query.execution_options(yield_per=500)).scalars():
         area = concern.locality.area
         yield (concern.id, concern.raised_on.isoformat(), area.name if area else "", concern.locality.name,

@@ -80,10 +80,10 @@ def _filter_form():
 @bp.route("/")
 @allow(*STAFF)
 def register():
+    places.hold_localities()  # the filters' places and each row's locality and area, without a query each
     form = _filter_form()
     filters = _filters(form)
-    query = services.register_query(filters).options(
-        selectinload(Concern.locality).selectinload(Locality.parent), selectinload(Concern.category))
+    query = services.register_query(filters).options(selectinload(Concern.category))
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     args = request.args.to_dict()
     args.pop("page", None)

@@ -13,11 +13,12 @@ from typing import Optional
 from flask import current_app
 from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from ..concerns.models import ACCEPTED, CLOSED, IN_PROGRESS, NEW, RESPONDED, Concern, PactMeeting
 from ..extensions import db
 from ..places.models import Locality, descendant_ids
+from ..places.services import hold_localities
 from .record import PublicConcern
 
 # Residents see three states, not the partnership's workflow.
@@ -61,8 +62,8 @@ def published_query(f: PublicFilters = None):
 
 
 def with_public_relations(query):
-    return query.options(selectinload(Concern.locality).selectinload(Locality.parent),
-                         selectinload(Concern.category))
+    hold_localities()  # each record's locality and area, without a query per row
+    return query.options(selectinload(Concern.category))
 
 
 def public_point(locality):
@@ -155,7 +156,7 @@ def ward_boundaries(tolerance=0.0008):
         return cached
     features = []
     rows = db.session.execute(select(Locality).where(Locality.level == "ward")
-                              .options(selectinload(Locality.parent))).scalars()
+                              .options(selectinload(Locality.parent), undefer(Locality.boundary))).scalars()
     for loc in rows:
         if not loc.boundary:
             continue
