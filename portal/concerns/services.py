@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
+from flask import g
 from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import selectinload
 
 from ..errors import NotAllowed, PortalError
 from ..extensions import db
@@ -266,10 +266,19 @@ CSV_COLUMNS = ("id", "raised_on", "area", "locality", "category", "source", "sta
                "raised_count", "you_said", "we_did", "responded_on", "published", "internal_notes", "street")
 
 
+def hold_categories():
+    """Every concern category (a few dozen), loaded in one query and held for the request (``g``), as
+    places.hold_localities holds the places: a row's ``category`` is then read without SQL."""
+    if "concern_categories" not in g:
+        g.concern_categories = db.session.execute(select(ConcernCategory)).scalars().all()
+    return g.concern_categories
+
+
 def register_rows(query):
-    """Rows for the CSV export (staff only: it includes internal notes), streamed in batches."""
-    hold_localities()  # each row's locality and area, without a query per row
-    query = query.options(selectinload(Concern.category))
+    """Rows for the CSV export (staff only: it includes internal notes), streamed in batches of 500, with
+    the same statements for 100 rows as for 100,000 (places and categories are held, not loaded per batch)."""
+    hold_localities()
+    hold_categories()
     for concern in db.session.execute(query.execution_options(yield_per=500)).scalars():
         area = concern.locality.area
         yield (concern.id, concern.raised_on.isoformat(), area.name if area else "", concern.locality.name,

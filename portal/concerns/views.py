@@ -1,4 +1,3 @@
-import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
@@ -102,20 +101,9 @@ def export():
         abort(400, description="; ".join(f"{form[name].label.text}: {' '.join(messages)}"
                                          for name, messages in form.errors.items()))
     query = services.register_query(_filters(form))
-
-    def generate():
-        buffer = io.StringIO()
-        writer = spreadsheets.Writer(buffer)
-        writer.writerow(services.CSV_COLUMNS)
-        for row in services.register_rows(query):
-            writer.writerow(row)
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0), buffer.truncate()
-        yield buffer.getvalue()
-
+    rows = spreadsheets.streamed(services.CSV_COLUMNS, services.register_rows(query))
     name = f"concerns-{date.today():%Y-%m-%d}.csv"
-    return Response(stream_with_context(generate()), mimetype="text/csv",
+    return Response(stream_with_context(rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

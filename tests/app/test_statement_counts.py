@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from portal.concerns.models import Concern, ConcernCategory
-from portal.crime.stats import add_months
 from portal.crime.models import CrimeImport, CrimeMonthlyCount, CrimeRecord
+from portal.crime.stats import add_months
 from portal.extensions import cache, db
 from portal.partners.models import Organisation
 from portal.people.models import User
@@ -74,7 +74,8 @@ def add_data(n, start):
         org = partner.organisation if i % 2 else organisations[i % len(organisations)]
         task = Task(area=place.area, locality=place, title=f"Task {i}", problem="Problem",
                     lead_organisation=org, owner=partner if org is partner.organisation else owners[org.id],
-                    due_on=date.today() + timedelta(days=i % 20 - 10), status=("open", "in_progress", "completed")[i % 3])
+                    due_on=date.today() + timedelta(days=i % 20 - 10),
+                    status=("open", "in_progress", "completed")[i % 3])
         db.session.add(task)
         db.session.flush()
         db.session.execute(task_concerns.insert().values(task_id=task.id, concern_id=concern.id))
