@@ -9,6 +9,7 @@ from typing import Optional
 
 from flask import g
 from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import selectinload
 
 from ..errors import NotAllowed, PortalError
 from ..extensions import db
@@ -260,6 +261,16 @@ def status_counts(query):
     rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all()
     counts = dict(rows)
     return [(status, STATUS_LABELS[status], counts.get(status, 0)) for status in STATUSES]
+
+
+def register_page(f: RegisterFilters, page_no, per_page):
+    """(one page of the register, its counts by status). One GROUP BY gives the counts and the total, so
+    the matching rows are aggregated once, and the page is read newest first from an index (0014)."""
+    counts = status_counts(register_query(f))
+    page = db.paginate(register_query(f).options(selectinload(Concern.category)), page=page_no,
+                       per_page=per_page, error_out=False, count=False)
+    page.total = sum(n for _, _, n in counts)
+    return page, counts
 
 
 CSV_COLUMNS = ("id", "raised_on", "area", "locality", "category", "source", "status", "priority",

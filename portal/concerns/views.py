@@ -3,7 +3,6 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
@@ -82,12 +81,10 @@ def register():
     places.hold_localities()  # the filters' places and each row's locality and area, without a query each
     form = _filter_form()
     filters = _filters(form)
-    query = services.register_query(filters).options(selectinload(Concern.category))
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    page, counts = services.register_page(filters, page_number(), PER_PAGE)
     args = request.args.to_dict()
     args.pop("page", None)
-    return render_template("concerns/register.html", form=form, page=page, args=args,
-                           counts=services.status_counts(services.register_query(filters)),
+    return render_template("concerns/register.html", form=form, page=page, args=args, counts=counts,
                            mine=request.args.get("mine") == "1" and current_user.is_officer,
                            page_url=lambda n: url_for("concerns.register", page=n, **args)), (
         400 if form.errors else 200)
