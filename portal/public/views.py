@@ -218,10 +218,9 @@ CSV_FIELDS = ("id", "raised_on", "area", "locality", "category", "status_label",
 @http_cached
 def concerns_csv():
     refuse_bad_filters()
-    filters = filters_from(filter_form())
 
     def build():  # read and written in batches: any size starts at once, in constant memory
-        records = services.public_records_streamed(filters)
+        records = services.public_records_streamed(filters_from(filter_form()))
         return spreadsheets.streamed(CSV_FIELDS, ([r[name] for name in CSV_FIELDS] for r in records))
 
     etag, body = caching.shared_stream("csv", build, sorted(public_args().items()))
