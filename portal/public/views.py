@@ -87,7 +87,7 @@ def shared_json(name, build, *key_parts):
 @http_cached
 def home():
     return render_template("public/home.html", form=filter_form(), areas=areas(),
-                           total=services.count_published())
+                           total=caching.shared("home-total", services.count_published))
 
 
 @bp.route("/map")
