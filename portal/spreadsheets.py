@@ -7,6 +7,7 @@ injection, such text cells are prefixed with a single quote; numbers are left
 as numbers.
 """
 import csv
+import io
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,3 +39,21 @@ class DictWriter(csv.DictWriter):
     def __init__(self, buffer, fieldnames, **options):
         super().__init__(buffer, fieldnames, **options)
         self.writer = Writer(buffer)
+
+
+CHUNK_BYTES = 64_000
+
+
+def streamed(header, rows):
+    """The CSV text of ``header`` and ``rows`` (sequences), neutralised, in pieces of about 64 KB as the
+    rows arrive: an export of any size starts at once and holds one piece in memory."""
+    buffer = io.StringIO()
+    writer = Writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > CHUNK_BYTES:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -7,7 +7,7 @@ private and must never reach a public page or API.
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -135,6 +135,8 @@ class Concern(TimestampMixin, db.Model):
     repeat_of: Mapped[Optional["Concern"]] = relationship(remote_side=[id])
 
     __mapper_args__ = {"version_id_col": version_id}
+    # Newest first, the order of the register, the public list and the CSVs (migration 0014).
+    __table_args__ = (Index("ix_concerns_raised_on_id", "raised_on", "id"),)
 
     @property
     def status_label(self):

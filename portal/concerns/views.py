@@ -1,10 +1,8 @@
-import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
@@ -100,16 +98,14 @@ def register():
 def _register_page(bulk_form=None, status=200):
     """The register for the request's filters and page; with the select-and-act form for those who may
     change concerns (``bulk_form`` when it comes back refused)."""
+    places.hold_localities()  # the filters' places and each row's locality and area, without a query each
     form = _filter_form()
     filters = _filters(form)
-    query = services.register_query(filters).options(
-        selectinload(Concern.locality).selectinload(Locality.parent), selectinload(Concern.category))
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    page, counts = services.register_page(filters, page_number(), PER_PAGE)
     args = request.args.to_dict()
     args.pop("page", None)
     acts = current_user.is_officer or current_user.is_admin
-    return render_template("concerns/register.html", form=form, page=page, args=args,
-                           counts=services.status_counts(services.register_query(filters)),
+    return render_template("concerns/register.html", form=form, page=page, args=args, counts=counts,
                            mine=request.args.get("mine") == "1" and current_user.is_officer,
                            page_url=lambda n: url_for("concerns.register", page=n, **args),
                            bulk_form=(bulk_form or BulkStatusForm()) if acts else None, bulk_args=_register_args(),
@@ -157,20 +153,9 @@ def export():
         abort(400, description="; ".join(f"{form[name].label.text}: {' '.join(messages)}"
                                          for name, messages in form.errors.items()))
     query = services.register_query(_filters(form))
-
-    def generate():
-        buffer = io.StringIO()
-        writer = spreadsheets.Writer(buffer)
-        writer.writerow(services.CSV_COLUMNS)
-        for row in services.register_rows(query):
-            writer.writerow(row)
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0), buffer.truncate()
-        yield buffer.getvalue()
-
+    rows = spreadsheets.streamed(services.CSV_COLUMNS, services.register_rows(query))
     name = f"concerns-{date.today():%Y-%m-%d}.csv"
-    return Response(stream_with_context(generate()), mimetype="text/csv",
+    return Response(stream_with_context(rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -1,6 +1,7 @@
 """The strategic assessment: recorded crime by type for the county and each area over a window of
 months, compared with an earlier window, and the wards ranked by their rate."""
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from ..extensions import db
 from ..places.models import Locality
@@ -27,7 +28,8 @@ def strategic_assessment(latest, end=None, length=12, compare="year"):
                               len(w["months"]), len(w["before_months"]))
         sections.append((place, rows, sentence(place.name, rows, window)))
     ranked = vulnerable_localities(w["start"], w["end"], w["before_start"], w["before_end"], level="ward",
-                                   limit=None, below=below, months=(len(w["months"]), len(w["before_months"])))
+                                   limit=None, below=below, months=(len(w["months"]), len(w["before_months"])),
+                                   boundaries=True)
     return {"w": w, "window": window, "sections": sections, "ranked": ranked}
 
 
@@ -80,12 +82,15 @@ def sentence(place, rows, window):
 
 
 def vulnerable_localities(date_from, date_to, previous_from, previous_to, level="ward", limit=15, below=None,
-                          months=(None, None)):
+                          months=(None, None), boundaries=False):
     """Localities ranked by recorded crime per 1,000 residents a year (not ASB, annualised by the months
     with data), with the change on the comparison window. ``below`` and ``months`` (now, before): what
-    the caller already holds, as crime_rates takes them."""
-    localities = db.session.execute(select(Locality).where(Locality.level == level, Locality.active,
-                                                           Locality.population > 0)).scalars().all()
+    the caller already holds, as crime_rates takes them. ``boundaries``: load every boundary in the same
+    query (for the map), not one query per locality."""
+    query = select(Locality).where(Locality.level == level, Locality.active, Locality.population > 0)
+    if boundaries:
+        query = query.options(undefer(Locality.boundary))
+    localities = db.session.execute(query).scalars().all()
     below = descendants_map() if below is None else below
     now = crime_rates(localities, date_from, date_to, months=months[0], below=below)
     before = crime_rates(localities, previous_from, previous_to, months=months[1], below=below)

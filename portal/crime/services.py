@@ -167,9 +167,11 @@ def import_paths(paths, *, by=None, progress=None, hold_seconds=0):
 
 
 def months_imported():
-    """The months with crime counted in a ward, from the monthly counts (a few rows a month, not the rows)."""
-    return [m for (m,) in db.session.execute(select(CrimeMonthlyCount.month).distinct()
-                                             .order_by(CrimeMonthlyCount.month))]
+    """The months some import completed, oldest first: from the imports' own records (a few rows a month),
+    never a scan of the crime rows."""
+    return list(db.session.execute(select(CrimeImport.month).where(CrimeImport.status == "done",
+                                                                   CrimeImport.month.is_not(None))
+                                   .distinct().order_by(CrimeImport.month)).scalars())
 
 
 def recent_imports(limit=50):

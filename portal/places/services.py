@@ -1,4 +1,5 @@
 """Localities: the tree the partnership reports on, and the admin's edits to it."""
+from flask import g
 from sqlalchemy import func, select
 
 from ..errors import PortalError
@@ -76,6 +77,15 @@ def save_locality(loc, *, key, name, level, parent, population, population_sourc
     loc.population_estimated, loc.aliases, loc.active = population_estimated, aliases, active
     db.session.flush()
     return loc, figures_move
+
+
+def hold_localities():
+    """Every locality, loaded in one query and held for the rest of the request (``g``): a row's
+    ``locality``, its ``parent``, ``area`` and ``ancestors()`` are then read from the session, never
+    sent as SQL, so a page's statements do not grow with the rows it shows. There are a few hundred."""
+    if "localities" not in g:
+        g.localities = db.session.execute(select(Locality)).scalars().all()
+    return g.localities
 
 
 def descendants_map():

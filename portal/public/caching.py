@@ -12,6 +12,7 @@ HTTP side (``http_cached``): an anonymous visitor's response is ``public, max-ag
 with an ETag (304 when it still matches); a signed-in user's is ``private, no-store``.
 """
 import hashlib
+import itertools
 import math
 from functools import wraps
 
@@ -62,6 +63,37 @@ def shared(name, build, *key_parts):
     return value
 
 
+def shared_stream(name, build, *key_parts):
+    """Like ``shared``, for a body too large to hold (the CSV): ``build()`` yields its pieces, which are
+    sent as they come and kept in the cache one by one; once the last is kept, later visitors get the
+    pieces from the cache, one at a time. A piece gone from the cache meanwhile is rebuilt from the data
+    (same data version, same pieces), so a visitor never gets a short file. Returns (the body's ETag,
+    which is its cache key's: the same data and request give the same body, the pieces)."""
+    digest = hashlib.sha256(repr(key_parts).encode()).hexdigest()[:32]
+    key = f"{name}:{data_version()}:{digest}"
+    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    pieces = _cache_call("get", f"{key}:pieces")
+
+    def from_cache():
+        for number in range(pieces):
+            piece = _cache_call("get", f"{key}:{number}")
+            if piece is None:
+                for again in itertools.islice(build(), number, None):
+                    yield again
+                return
+            yield piece
+
+    def built():
+        number = 0
+        for piece in build():
+            _cache_call("set", f"{key}:{number}", piece)
+            number += 1
+            yield piece
+        _cache_call("set", f"{key}:pieces", number)
+
+    return etag, (from_cache() if pieces is not None else built())
+
+
 def http_cached(view):
     """HTTP caching headers on a public view: see the module's docstring."""
 
@@ -69,14 +101,24 @@ def http_cached(view):
     def wrapper(*args, **kwargs):
         response = make_response(view(*args, **kwargs))
         if current_user.is_authenticated:  # private, no-store: the app-wide hook says so for signed-in users
+            response.headers.pop("ETag", None)
             return response
-        if response.status_code != 200 or response.is_streamed:
+        if response.status_code != 200:
             return response
         if session.modified or "Set-Cookie" in response.headers:
             # This visitor's own (a flash message shown, a session begun): not for anyone else.
             response.headers["Cache-Control"] = "private, no-store"
             return response
         response.headers["Cache-Control"] = f"public, max-age={int(current_app.config['PUBLIC_CACHE_SECONDS'])}"
+        if response.is_streamed:  # sent as it is read (the CSV), never gathered: its ETag is from shared_stream
+            etag = response.get_etag()[0]
+            if etag and request.if_none_match.contains_weak(etag):
+                response.close()  # the rows are never read
+                not_modified = current_app.response_class(status=304)
+                not_modified.headers["Cache-Control"] = response.headers["Cache-Control"]
+                not_modified.set_etag(etag, weak=True)
+                return not_modified
+            return response
         body = response.get_data()
         from .. import csp_nonce
 

@@ -3,9 +3,17 @@
 Every view here is HTTP-cached for anonymous visitors, and what all visitors share is built once
 per data version (caching.py).
 """
-import io
-
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from markupsafe import Markup
 from sqlalchemy import select, text
 
@@ -79,7 +87,7 @@ def shared_json(name, build, *key_parts):
 @http_cached
 def home():
     return render_template("public/home.html", form=filter_form(), areas=areas(),
-                           total=services.count_published())
+                           total=caching.shared("home-total", services.count_published))
 
 
 @bp.route("/map")
@@ -211,15 +219,16 @@ CSV_FIELDS = ("id", "raised_on", "area", "locality", "category", "status_label",
 @http_cached
 def concerns_csv():
     refuse_bad_filters()
-    def build():
-        buffer = io.StringIO()
-        writer = spreadsheets.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(services.public_records(filters_from(filter_form())))
-        return buffer.getvalue()
 
-    return Response(caching.shared("csv", build, sorted(public_args().items())), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="you-said-we-did.csv"'})
+    def build():  # read and written in batches: any size starts at once, in constant memory
+        records = services.public_records_streamed(filters_from(filter_form()))
+        return spreadsheets.streamed(CSV_FIELDS, ([r[name] for name in CSV_FIELDS] for r in records))
+
+    etag, body = caching.shared_stream("csv", build, sorted(public_args().items()))
+    response = Response(stream_with_context(body), mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="you-said-we-did.csv"'})
+    response.set_etag(etag, weak=True)
+    return response
 
 
 @bp.route("/api/openapi.json")

@@ -155,3 +155,24 @@ def test_a_cached_map_never_carries_an_earlier_responses_nonce(app, browser, mon
     html = second.get_data(as_text=True)
     assert set(inline_script_nonces(html)) == {nonces[1]} and nonces[0] not in html
     assert first.headers["ETag"] == second.headers["ETag"], "the ETag leaves the nonce out"
+
+
+def test_the_public_csv_streams_and_is_served_whole_from_the_cache_even_if_a_piece_was_dropped(app, browser,
+                                                                                                 monkeypatch):
+    from portal import spreadsheets
+    from portal.extensions import cache
+
+    monkeypatch.setattr(spreadsheets, "CHUNK_BYTES", 500)  # many pieces from a few records
+    app.config["PUBLIC_CACHE_SECONDS"] = 60
+    built = browser.get("/api/concerns.csv")
+    assert built.status_code == 200 and "Content-Length" not in built.headers  # streamed, not gathered
+    body = built.get_data(as_text=True)
+    assert body.startswith("id,raised_on,") and body.count("\n") > 5
+    keys = [k for k in cache.cache._cache if k.startswith("csv:") and not k.endswith(":pieces")]
+    assert len(keys) > 2  # kept piece by piece, never as one body
+    assert browser.get("/api/concerns.csv").get_data(as_text=True) == body  # from the cache
+    cache.delete(keys[1])
+    assert browser.get("/api/concerns.csv").get_data(as_text=True) == body  # the lost piece rebuilt
+    etag = built.headers["ETag"]
+    again = browser.get("/api/concerns.csv", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
