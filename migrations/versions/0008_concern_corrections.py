@@ -20,8 +20,10 @@ def upgrade():
     with op.batch_alter_table('concerns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('public_reason', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('decided_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('withdrawn', sa.String(length=10), nullable=False, server_default=''))
     with op.batch_alter_table('concerns', schema=None) as batch_op:
         batch_op.alter_column('public_reason', server_default=None)
+        batch_op.alter_column('withdrawn', server_default=None)
     with op.batch_alter_table('concern_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('field', sa.String(length=30), nullable=True))
         batch_op.add_column(sa.Column('old_value', sa.Text(), nullable=True))
@@ -34,5 +36,6 @@ def downgrade():
         batch_op.drop_column('old_value')
         batch_op.drop_column('field')
     with op.batch_alter_table('concerns', schema=None) as batch_op:
+        batch_op.drop_column('withdrawn')
         batch_op.drop_column('decided_on')
         batch_op.drop_column('public_reason')

@@ -54,8 +54,10 @@ def _concerns(ids):
 
 
 def is_reviewed(concern):
-    """Responded with a "We did", not yet published: what "publish all reviewed" publishes."""
-    return concern.status == RESPONDED and bool((concern.we_did or "").strip()) and not concern.published
+    """Responded with a "We did", not yet published and never withdrawn: what "publish all reviewed"
+    publishes (a withdrawn concern goes back only through its own "Publish to residents again")."""
+    return (concern.status == RESPONDED and bool((concern.we_did or "").strip()) and not concern.published
+            and not concern.withdrawn)
 
 
 def reviewed_of_meeting(meeting):

@@ -89,7 +89,7 @@ def edit_concern(concern: Concern, edit: ConcernEdit, *, by):
     return changed
 
 
-def withdraw(concern: Concern, *, by, reason):
+def withdraw(concern: Concern, *, by, reason, through="concern"):
     """Take a published concern off every public page, feed and API (within PUBLIC_CACHE_SECONDS: the public
     data version changes with it); the history says who and why. ``publish`` puts it back.
     Raises NotAllowed unless ``by`` may change the concern, PortalError without a reason or if not published."""
@@ -99,7 +99,7 @@ def withdraw(concern: Concern, *, by, reason):
         raise PortalError("Give the reason for withdrawing it from public view", field="reason")
     if not concern.published:
         raise PortalError("This concern is not published, so there is nothing to withdraw", field="reason")
-    concern.published, concern.published_at = False, None
+    concern.published, concern.published_at, concern.withdrawn = False, None, through
     record_event(concern, "withdrawn", by=by, detail=reason.strip())
     db.session.flush()
     return concern

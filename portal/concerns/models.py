@@ -119,6 +119,10 @@ class Concern(TimestampMixin, db.Model):
     # Why no further action, or why it went to the county (Silver) group: written for residents.
     public_reason: Mapped[str] = mapped_column(Text, default="")  # public once published
     decided_on: Mapped[Optional[date]]  # when it reached one of REASONED_STATUSES
+    # Who took it off public view, so nothing else republishes it by accident: "concern" (its own page:
+    # only "Publish to residents again" puts it back), "task" (its task's "We did" was withdrawn: the
+    # task's next review puts it back), "" when it was never withdrawn or has been published again.
+    withdrawn: Mapped[str] = mapped_column(String(10), default="")
     responded_on: Mapped[Optional[date]]
     published: Mapped[bool] = mapped_column(default=False, index=True)
     published_at: Mapped[Optional[datetime]]

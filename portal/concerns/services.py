@@ -100,8 +100,7 @@ def publish(concern, *, by):
     if concern.published:
         raise PortalError("This concern is already published.")
     again = any(e.kind == "withdrawn" for e in concern.events)
-    concern.published = True
-    concern.published_at = utcnow()
+    concern.published, concern.published_at, concern.withdrawn = True, utcnow(), ""
     record_event(concern, "published", by=by, detail="Published to residents again" if again
                  else "Published to residents")
     db.session.flush()

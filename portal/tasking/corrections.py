@@ -35,7 +35,7 @@ def withdraw_we_did(task, *, by, reason):
         raise PortalError("None of this task's concerns is published, so there is nothing to withdraw",
                           field="reason")
     for concern in published:
-        concern_corrections.withdraw(concern, by=by, reason=reason)
+        concern_corrections.withdraw(concern, by=by, reason=reason, through="task")
     task.published = False
     log(task, by, text=f"'We did' withdrawn from public view ({len(published)} concern"
                        f"{'s' if len(published) != 1 else ''}): {reason.strip()}")
@@ -58,11 +58,12 @@ def scrub_redacted_text(concern, *, text, by):
     decided = [item.resulting_task_id for item in items if item.resulting_task_id]
     tasks = db.session.execute(select(Task).where(or_(Task.id.in_(linked), Task.id.in_(decided)))).scalars().all()
     for task in tasks:
+        _scrub_messages(task, text)  # first: it finds the task's messages by its title as it was
         for name in TASK_TEXTS:
             setattr(task, name, _scrubbed(getattr(task, name), text))
         for update in db.session.execute(select(TaskUpdate).where(TaskUpdate.task_id == task.id)).scalars():
             update.text = _scrubbed(update.text, text)
-        _scrub_messages(task, text)
+            update.old_value, update.new_value = _scrubbed(update.old_value, text), _scrubbed(update.new_value, text)
         for sibling in task.concerns:
             if sibling.id != concern.id and any(text in (getattr(sibling, f) or "") for f in ("you_said", "we_did")):
                 field = "we_did" if text in (sibling.we_did or "") else "you_said"
@@ -75,12 +76,14 @@ def scrub_redacted_text(concern, *, text, by):
 
 
 def _scrub_messages(task, text):
-    """The task's notifications (they quote its problem and updates and link to /tasks/<id>)."""
+    """The task's notifications: those that link to /tasks/<id>, and those that name it by title (a
+    message to an organisation taken off the task names it without a link to it)."""
     link = re.compile(rf"/tasks/{task.id}(?!\d)")
+    title = f"'{task.title}'"
     rows = db.session.execute(select(OutboxMessage).where(
         or_(OutboxMessage.body.contains(text, autoescape=True),
             OutboxMessage.subject.contains(text, autoescape=True)))).scalars()
     for message in rows:
-        if link.search(message.body):
+        if link.search(message.body) or title in message.body:
             message.subject, message.body = _scrubbed(message.subject, text), _scrubbed(message.body, text)
 

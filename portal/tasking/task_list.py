@@ -77,7 +77,7 @@ def groups_for(user, today):
                                                    for s in ACTIVE_STATUSES), Task.due_on))
     for key, heading in ((OPEN, "Open"), (IN_PROGRESS, "In progress"), (BLOCKED, "Blocked")):
         groups.append(Group(key, heading, ((Task.status == key) & (Task.due_on >= today),), Task.due_on))
-    done = (Task.status == COMPLETED) & Task.published.is_(True) if reviewer else Task.status == COMPLETED
+    done = (Task.status == COMPLETED) & ~awaiting_review() if reviewer else Task.status == COMPLETED
     groups.append(Group(COMPLETED, "Completed", (done,), Task.due_on))
     for key, heading in ((ESCALATED, "Escalated to Silver"), (CLOSED, "Closed")):
         groups.append(Group(key, heading, (Task.status == key,), Task.due_on))

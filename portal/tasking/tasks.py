@@ -469,7 +469,8 @@ def _tell_of_changes(task, by, entries, *, before, new_owner):
             (after - before, f"Your organisation now works on: {task.title}",
              f"Open it: {portal_link('tasking.task', task_id=task.id)}"),
             (before - after, f"Your organisation no longer works on: {task.title}",
-             "It is no longer among your organisation's tasks.")):
+             "It is no longer among your organisation's tasks: "
+             f"{portal_link('tasking.my_tasks')}")):
         for person in _people_of(organisation_ids):
             if person.id not in told:
                 notify(person, subject, f"{by.display_name} changed the task '{task.title}':\n\n{said}\n\n{ending}",
@@ -542,7 +543,8 @@ def review_and_publish(task, *, by, version, we_did_by_concern=None):
                                    reason=f"Task {task.id} completed and reviewed")
         elif concern.we_did != text:
             _replace_public_we_did(concern, text, by=by, task=task)
-        if not concern.published:
+        # One withdrawn on its own page stays withdrawn; one withdrawn with the task's "We did" comes back.
+        if not concern.published and concern.withdrawn != "concern":
             concerns.publish(concern, by=by)
     published = "the edited 'We did' published" if again else "'We did' published"
     log(task, by, text=f"Reviewed by {by.display_name}; {published} to residents")
