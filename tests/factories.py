@@ -69,6 +69,17 @@ def new_task(concern=None, owner_role="partner", due=None, where="wem", action=N
     return task
 
 
+def completed(task, we_did, assessment="Calls about the park fell from 12 to 2 a month"):
+    """The task completed by the partner with this "We did" (awaiting an officer's review). Commits."""
+    from portal.tasking import tasks
+
+    tasks.update_task(task, by=user("partner"), version=task.version_id, status="completed",
+                      assessment=assessment, we_did=we_did)
+    db.session.commit()
+    db.session.refresh(task)
+    return task
+
+
 def new_meeting(area="north", held_on=None, chair="officer"):
     """A Bronze tasking meeting of an area, its agenda built from the data. Commits."""
     from portal.tasking import meetings

@@ -16,7 +16,7 @@ from portal.tasking import tasks as services
 from portal.tasking.models import Task, TaskUpdate
 
 from ..conftest import Browser, text_of
-from ..factories import new_concern, new_task, one, user
+from ..factories import completed, new_concern, new_task, one, user
 
 PASSWORD = "a-long-enough-password"
 FIRE, YOUTH, RSL = "Shropshire Fire and Rescue Service", "Shropshire Youth", "Registered Social Landlords"
@@ -246,14 +246,6 @@ def test_a_completed_tasks_due_date_stays_and_nothing_changed_is_said(app, as_ro
 
 
 # ---- a published "We did" edited -----------------------------------------------------------------
-
-def completed(task, we_did):
-    services.update_task(task, by=user("partner"), version=task.version_id, status="completed",
-                         assessment="Calls about the park fell from 12 to 2 a month", we_did=we_did)
-    db.session.commit()
-    db.session.refresh(task)
-    return task
-
 
 def public_we_did(app, concern):
     return Browser(app).get(f"/api/concerns/{concern.id}.json").get_json()["we_did"]

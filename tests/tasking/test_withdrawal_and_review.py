@@ -16,15 +16,7 @@ from portal.tasking import tasks as task_services
 from portal.tasking.models import TaskUpdate
 
 from ..conftest import text_of
-from ..factories import new_concern, new_task, one, user
-
-
-def _completed(task, we_did):
-    task_services.update_task(task, by=user("partner"), version=task.version_id, status="completed",
-                              assessment="Fewer calls", we_did=we_did)
-    db.session.commit()
-    db.session.refresh(task)
-    return task
+from ..factories import completed, new_concern, new_task, one, user
 
 
 def _published(task):
@@ -73,7 +65,7 @@ def test_a_second_review_republishes_what_the_task_withdrew_but_not_what_a_conce
         lead_organisation_id=user("partner").organisation_id, owner_id=user("partner").id,
         due_on=date.today() + timedelta(days=14), concern_ids=[mine.id, other.id])
     db.session.commit()
-    task = _published(_completed(task, "Youth club on Fridays"))
+    task = _published(completed(task, "Youth club on Fridays"))
     corrections.withdraw(other, by=officer, reason="Legal hold on this one")
     db.session.commit()
     task = _published(_edited_we_did(task, "Youth club on Fridays and Saturdays"))
@@ -95,7 +87,7 @@ def test_a_second_review_republishes_what_the_task_withdrew_but_not_what_a_conce
 def test_a_redaction_reaches_the_task_logs_edited_texts_and_the_partner_page(app, as_role):
     officer = user("officer")
     concern = new_concern(said="Jo Bloggs of 4 Mill Lane shouts at night")
-    task = _published(_completed(new_task(concern), "Spoke to Jo Bloggs"))
+    task = _published(completed(new_task(concern), "Spoke to Jo Bloggs"))
     task = _published(_edited_we_did(task, "Spoke to Jo Bloggs twice"))
     corrections.redact(concern, by=officer, field="we_did", text="Jo Bloggs")
     db.session.commit()
@@ -134,6 +126,6 @@ def test_an_organisation_taken_off_a_task_is_told_with_a_link_and_a_redaction_re
 
 
 def test_a_task_edited_after_publication_is_listed_once_awaiting_review(app):
-    task = _edited_we_did(_published(_completed(new_task(new_concern()), "Youth club")), "Youth club weekly")
+    task = _edited_we_did(_published(completed(new_task(new_concern()), "Youth club")), "Youth club weekly")
     groups = [(key, [t.id for t in tasks]) for key, _, tasks, _ in task_list.task_page(user("officer")).groups]
     assert [key for key, ids in groups if task.id in ids] == ["review"]
