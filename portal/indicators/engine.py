@@ -328,10 +328,13 @@ def rollup_source(source, date_from, date_to, hold_seconds=0):
 
 
 def count_values(source, date_from, date_to):
+    """The source's values for the periods touching the range (read through the periods' index)."""
     return db.session.execute(text(
-        "SELECT COUNT(*) FROM indicator_values WHERE indicator_id IN "
-        "(SELECT id FROM indicator_definitions WHERE source = :source) "
-        "AND period_start <= :date_to AND period_end >= :date_from"),
+        "SELECT COUNT(*) FROM indicator_values v "
+        "JOIN (SELECT DISTINCT period_type, period_start FROM period_months "
+        "      WHERE month >= :date_from AND month <= :date_to) t "
+        "  ON t.period_type = v.period_type AND t.period_start = v.period_start "
+        "WHERE v.indicator_id IN (SELECT id FROM indicator_definitions WHERE source = :source)"),
         {"source": source, "date_from": date_from, "date_to": date_to}).scalar_one()
 
 
