@@ -302,9 +302,8 @@ def rollup_source(source, date_from, date_to, hold_seconds=0):
     started = time.monotonic()
     today = date.today()
     params = {"date_from": date_from, "date_to": date_to, "months_from": add_months(date_from, -11),
-              "months_to": add_months(date_to, 11), "year_after": add_months(date_to, 12),
-              "source": source, "now": utcnow(), "today": today, "this_month": today.replace(day=1),
-              "yes": True, "no": False}
+              "months_to": add_months(date_to, 11), "source": source, "now": utcnow(), "today": today,
+              "this_month": today.replace(day=1), "yes": True, "no": False}
     try:
         take_rollup_lock()
         ensure_calendar(add_months(date_from, -23), add_months(date_to, 23))
