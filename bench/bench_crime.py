@@ -12,7 +12,8 @@ from one size to the next:
   same-table:  a COPY of the importer's rows into crime_records with its indexes (the fair floor);
   bare COPY:   a COPY of the raw file into a plain table of text columns.
 After them: the replace check of a month not held yet, the months list, and the rollup of the imported
-month (the indicators engine) next to one hand-written GROUP BY over the monthly counts.
+month (the indicators engine; then four reruns of it, whose median is steadier than one timing on a
+shared machine) next to one hand-written GROUP BY over the monthly counts.
 ``--index btree`` puts back the composite B-tree (month, locality_id, crime_type) that the BRIN index
 replaced, to measure both. Targets (issue 15): import >= 0.7 of the same-table COPY and >= 0.5 of the
 bare COPY; memory flat in file size; the rollup of one month under 0.3 s at 5M rows.
@@ -21,6 +22,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,9 +183,11 @@ def main():
             start = time.perf_counter()
             months_imported()
             months_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            rollup_source("police_crime", import_month, import_month)
-            rollup_seconds = time.perf_counter() - start
+            rollup_seconds = []  # the import's own rollup (the month's first), then four reruns of it
+            for _ in range(5):
+                start = time.perf_counter()
+                rollup_source("police_crime", import_month, import_month)
+                rollup_seconds.append(time.perf_counter() - start)
         check_seconds = timed(app, "SELECT id FROM crime_records WHERE force = 'West Mercia Police' "
                                    "AND month = :month FOR UPDATE", month=date(2040, 1, 1))
         query_seconds = timed(app, "SELECT locality_id, crime_type, month, SUM(n) FROM crime_monthly_counts "
@@ -210,7 +214,8 @@ def main():
                    ("import peak memory (fresh process)", r["imported"]["peak_mb"], "MB", "target: flat in size"),
                    ("replace check of a month not held", r["check"] * 1000, "ms", ""),
                    ("months list (imports page, assessment)", r["months"] * 1000, "ms", ""),
-                   ("rollup of the imported month", r["rollup"], "s", "target < 0.3"),
+                   ("rollup of the imported month", r["rollup"][0], "s", "target < 0.3"),
+                   ("the same rollup again (median of 4 reruns)", statistics.median(r["rollup"][1:]), "s", ""),
                    ("one hand-written GROUP BY of its 12 months' counts", r["query"], "s", ""),
                ])
     admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

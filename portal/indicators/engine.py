@@ -85,33 +85,42 @@ INSERT_COLUMNS = ("indicator_id, locality_id, period_type, period_start, period_
                   "denominator, value, months, entered_by_hand, computed_at")
 
 CRIME_SQL = f"""
-INSERT INTO indicator_values ({INSERT_COLUMNS})
+INSERT INTO indicator_values ({INSERT_COLUMNS}, previous_value, previous_months)
 WITH RECURSIVE {ANCESTORS},
     {PERIODS.format(data_months=CRIME_MONTHS)},
     monthly AS (
-        SELECT locality_id, crime_type, month, SUM(n) AS n FROM crime_monthly_counts
-        WHERE month >= :months_from AND month <= :months_to
-        GROUP BY locality_id, crime_type, month
-    ),
-    counts AS (
-        SELECT ict.indicator_id, a.ancestor_id AS locality_id, pm.period_type, pm.period_start, SUM(m.n) AS n
-        FROM monthly m
+        SELECT ict.indicator_id, m.locality_id, m.month, SUM(m.n) AS n
+        FROM crime_monthly_counts m
         JOIN indicator_crime_types ict ON ict.crime_type = m.crime_type
-        JOIN ancestors a ON a.locality_id = m.locality_id
+        WHERE m.month >= :months_from AND m.month <= :months_to
+        GROUP BY ict.indicator_id, m.locality_id, m.month
+    ),
+    ward_counts AS (
+        SELECT m.indicator_id, m.locality_id, pm.period_type, pm.period_start, SUM(m.n) AS n
+        FROM monthly m
         JOIN period_months pm ON pm.month = m.month
         JOIN periods p ON p.period_type = pm.period_type AND p.period_start = pm.period_start
-        GROUP BY ict.indicator_id, a.ancestor_id, pm.period_type, pm.period_start
+        GROUP BY m.indicator_id, m.locality_id, pm.period_type, pm.period_start
+    ),
+    counts AS (
+        SELECT w.indicator_id, a.ancestor_id AS locality_id, w.period_type, w.period_start, SUM(w.n) AS n
+        FROM ward_counts w
+        JOIN ancestors a ON a.locality_id = w.locality_id
+        GROUP BY w.indicator_id, a.ancestor_id, w.period_type, w.period_start
     )
 SELECT i.id, l.id, p.period_type, p.period_start, p.period_end, p.year_before, COALESCE(c.n, 0), l.population,
        CASE WHEN i.unit = 'rate_per_1000' THEN
                 CASE WHEN l.population > 0 THEN COALESCE(c.n, 0) * 1000.0 / l.population END
             ELSE COALESCE(c.n, 0) END,
-       p.months, :no, :now
+       p.months, :no, :now, prev.value, prev.months
 FROM indicator_definitions i
 CROSS JOIN localities l
 CROSS JOIN periods p
 LEFT JOIN counts c ON c.indicator_id = i.id AND c.locality_id = l.id AND c.period_type = p.period_type
                   AND c.period_start = p.period_start
+LEFT JOIN indicator_values prev ON prev.indicator_id = i.id AND prev.locality_id = l.id
+                  AND prev.period_type = p.period_type AND prev.period_start = p.year_before
+                  AND prev.entered_by_hand = :no
 WHERE i.source = 'police_crime' AND {NOT_HAND_ENTERED}
 """
 
@@ -185,18 +194,29 @@ WHERE EXISTS (SELECT 1 FROM period_months t WHERE t.period_type = mv.period_type
 
 # The same period a year earlier: its value and months, for the change on last year. Refreshed for the
 # touched periods and the periods a year later (every source: values of one key come from one source),
-# like with like: an analyst's real measure is never compared with last year's police proxy.
-PREVIOUS_SQL = f"""
-UPDATE indicator_values SET
-    previous_value = (SELECT prev.value FROM indicator_values prev
-        WHERE prev.indicator_id = indicator_values.indicator_id AND prev.locality_id = indicator_values.locality_id
-          AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before
-          AND prev.entered_by_hand = indicator_values.entered_by_hand),
-    previous_months = (SELECT prev.months FROM indicator_values prev
-        WHERE prev.indicator_id = indicator_values.indicator_id AND prev.locality_id = indicator_values.locality_id
-          AND prev.period_type = indicator_values.period_type AND prev.period_start = indicator_values.year_before
-          AND prev.entered_by_hand = indicator_values.entered_by_hand)
-WHERE {TOUCHED.format(last=":year_after")}
+# like with like: an analyst's real measure is never compared with last year's police proxy. Only rows
+# whose comparison changed are written (the crime INSERT already brings its own from the year before).
+PREVIOUS_SQL = """
+UPDATE indicator_values SET previous_value = x.value, previous_months = x.months
+FROM (
+    WITH touched AS (
+        SELECT DISTINCT period_type, period_start FROM period_months WHERE month >= :date_from AND month <= :date_to
+    ),
+    targets AS (
+        SELECT period_type, period_start FROM touched
+        UNION
+        SELECT pm.period_type, pm.period_start FROM period_months pm
+        JOIN touched t ON t.period_type = pm.period_type AND t.period_start = pm.year_before
+    )
+    SELECT cur.id, prev.value, prev.months
+    FROM targets g
+    JOIN indicator_values cur ON cur.period_type = g.period_type AND cur.period_start = g.period_start
+    LEFT JOIN indicator_values prev ON prev.indicator_id = cur.indicator_id AND prev.locality_id = cur.locality_id
+         AND prev.period_type = cur.period_type AND prev.period_start = cur.year_before
+         AND prev.entered_by_hand = cur.entered_by_hand
+) x
+WHERE indicator_values.id = x.id
+  AND (indicator_values.previous_value {distinct} x.value OR indicator_values.previous_months {distinct} x.months)
 """
 
 DELETE_SQL = f"""
@@ -212,7 +232,7 @@ def _dialect_sql(sql):
     answered = ("c.published AND c.responded_on IS NOT NULL AND c.responded_on <= {plus_28}")
     plus_28 = "c.raised_on + 28" if postgres else "date(c.raised_on, '+28 days')"
     return sql.replace("{answered}", answered).format(
-        plus_28=plus_28,
+        plus_28=plus_28, distinct="IS DISTINCT FROM" if postgres else "IS NOT",
         month_of_raised="date_trunc('month', c.raised_on)::date" if postgres else "date(c.raised_on, 'start of month')",
         month_of_due="date_trunc('month', t.due_on)::date" if postgres else "date(t.due_on, 'start of month')",
     )
@@ -282,9 +302,8 @@ def rollup_source(source, date_from, date_to, hold_seconds=0):
     started = time.monotonic()
     today = date.today()
     params = {"date_from": date_from, "date_to": date_to, "months_from": add_months(date_from, -11),
-              "months_to": add_months(date_to, 11), "year_after": add_months(date_to, 12),
-              "source": source, "now": utcnow(), "today": today, "this_month": today.replace(day=1),
-              "yes": True, "no": False}
+              "months_to": add_months(date_to, 11), "source": source, "now": utcnow(), "today": today,
+              "this_month": today.replace(day=1), "yes": True, "no": False}
     try:
         take_rollup_lock()
         ensure_calendar(add_months(date_from, -23), add_months(date_to, 23))
@@ -293,7 +312,7 @@ def rollup_source(source, date_from, date_to, hold_seconds=0):
         db.session.execute(text(MANUAL_DELETE_SQL if source == "manual" else DELETE_SQL), params)
         for sql in UNITS[source]():
             db.session.execute(text(_dialect_sql(sql)), params)
-        db.session.execute(text(PREVIOUS_SQL), params)
+        db.session.execute(text(_dialect_sql(PREVIOUS_SQL)), params)
         db.session.merge(RollupRun(source=source, finished_at=params["now"], on_day=today))
         if hold_seconds:
             time.sleep(hold_seconds)  # the crash test kills the worker here, mid-transaction
@@ -308,10 +327,13 @@ def rollup_source(source, date_from, date_to, hold_seconds=0):
 
 
 def count_values(source, date_from, date_to):
+    """The source's values for the periods touching the range (read through the periods' index)."""
     return db.session.execute(text(
-        "SELECT COUNT(*) FROM indicator_values WHERE indicator_id IN "
-        "(SELECT id FROM indicator_definitions WHERE source = :source) "
-        "AND period_start <= :date_to AND period_end >= :date_from"),
+        "SELECT COUNT(*) FROM indicator_values v "
+        "JOIN (SELECT DISTINCT period_type, period_start FROM period_months "
+        "      WHERE month >= :date_from AND month <= :date_to) t "
+        "  ON t.period_type = v.period_type AND t.period_start = v.period_start "
+        "WHERE v.indicator_id IN (SELECT id FROM indicator_definitions WHERE source = :source)"),
         {"source": source, "date_from": date_from, "date_to": date_to}).scalar_one()
 
 
