@@ -26,3 +26,5 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[Optional[datetime]]
     error: Mapped[str] = mapped_column(Text, default="")
+    # Messages to residents carry their one-click unsubscribe link (sent as the List-Unsubscribe header).
+    unsubscribe_url: Mapped[Optional[str]] = mapped_column(String(500))

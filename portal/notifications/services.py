@@ -33,11 +33,22 @@ def notify(user, subject, body, *, kind, dedupe_key):
     """Queue one message for a user, once per dedupe_key. Flushes; returns the message or None."""
     if user is None or not user.active:
         return None
+    return _queue(user.email, user.id, subject, body, kind=kind, dedupe_key=dedupe_key)
+
+
+def notify_address(email, subject, body, *, kind, dedupe_key, unsubscribe_url=None):
+    """Queue one message for someone with no account (a resident following a place, a resident who raised
+    a concern online), once per dedupe_key. ``unsubscribe_url`` becomes the one-click List-Unsubscribe
+    header (RFC 8058) when the message is sent. Flushes; returns the message or None."""
+    return _queue(email, None, subject, body, kind=kind, dedupe_key=dedupe_key, unsubscribe_url=unsubscribe_url)
+
+
+def _queue(email, user_id, subject, body, *, kind, dedupe_key, unsubscribe_url=None):
     exists = db.session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first()
     if exists:
         return None
-    message = OutboxMessage(to_email=user.email, to_user_id=user.id, subject=subject[:200], body=body,
-                            kind=kind, dedupe_key=dedupe_key[:120])
+    message = OutboxMessage(to_email=email, to_user_id=user_id, subject=subject[:200], body=body,
+                            kind=kind, dedupe_key=dedupe_key[:120], unsubscribe_url=unsubscribe_url)
     db.session.add(message)
     db.session.flush()
     return message
@@ -71,6 +82,9 @@ def deliver_pending(limit=200):
             email = EmailMessage()
             email["From"], email["To"], email["Subject"] = (config["MAIL_DEFAULT_SENDER"], message.to_email,
                                                             message.subject)
+            if message.unsubscribe_url:
+                email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+                email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
             email.set_content(message.body)
             try:
                 smtp.send_message(email)
