@@ -12,6 +12,7 @@ from ..errors import ConflictError, NotAllowed, PortalError
 from ..extensions import db
 from ..forms import commit_or_conflict, form_page, page_number, render_form, show_error
 from ..forms import int_or_none as _int
+from ..paging import position_args
 from ..partners.services import all_organisations
 from ..places import services as places
 from . import bulk, corrections, policy, services
@@ -97,13 +98,13 @@ def _register_page(bulk_form=None, status=200):
     places.hold_localities()  # the filters' places and each row's locality and area, without a query each
     form = _filter_form()
     filters = _filters(form)
-    page, counts = services.register_page(filters, page_number(), PER_PAGE)
-    args = request.args.to_dict()
-    args.pop("page", None)
+    page, counts = services.register_page(filters, page_number(), PER_PAGE, after=request.args.get("after"),
+                                          before=request.args.get("before"))
+    args = position_args(request.args)
     acts = current_user.is_officer or current_user.is_admin
     return render_template("concerns/register.html", form=form, page=page, args=args, counts=counts,
                            mine=request.args.get("mine") == "1" and current_user.is_officer,
-                           page_url=lambda n: url_for("concerns.register", page=n, **args),
+                           page_url=lambda n: url_for("concerns.register", **page.link_args(n), **args),
                            bulk_form=(bulk_form or BulkStatusForm()) if acts else None, bulk_args=_register_args(),
                            may_change=lambda concern: policy.can_change(current_user, concern)), (
         400 if form.errors else status)
