@@ -10,7 +10,8 @@ MAX_TEXT = 1000  # a concern's description: long enough to explain, short enough
 class RaiseConcernForm(FlaskForm):
     """A resident's concern (no account). Every field is text only: nothing typed is ever shown as a link."""
 
-    category = SelectField("What is happening?", coerce=str,
+    # Checked by the service (concerns.check_resident_choice): one message for a missing, unknown or retired one.
+    category = SelectField("What is happening?", coerce=str, validate_choice=False,
                            validators=[DataRequired("Choose what is happening from the list")])
     you_said = TextAreaField(
         "Tell us what you see", render_kw={"rows": 5, "maxlength": MAX_TEXT},

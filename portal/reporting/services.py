@@ -109,9 +109,13 @@ def resolve_place(report: ResidentReport):
     if not matches:
         raise PortalError(f"No town, village or ward in Shropshire matches “{text}”: check the spelling, or try "
                           "the nearest town", field="place")
+    if len(matches) == 1:
+        return matches[0]
+    # "Wem" is a neighbourhood and a ward inside it: the name means one place, the ward the more exact.
     exact = [loc for loc in matches if loc.name.lower() == text.lower()]
-    if len(matches) == 1 or len(exact) == 1:
-        return exact[0] if exact else matches[0]
+    exact = [loc for loc in exact if not any(other.parent_id == loc.id for other in exact)]
+    if len(exact) == 1:
+        return exact[0]
     raise AmbiguousPlace(f"More than one place matches “{text}”: choose one", matches[:MAX_PLACE_MATCHES])
 
 
