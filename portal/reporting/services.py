@@ -45,7 +45,7 @@ class AmbiguousPlace(PortalError):
     """More than one place matches what the resident typed: ``matches`` are the places to choose from."""
 
     def __init__(self, message, matches):
-        super().__init__(message, field="place")
+        super().__init__(message, field="place_key")
         self.matches = matches
 
 
@@ -92,7 +92,7 @@ def resolve_place(report: ResidentReport):
     if report.place_key:
         locality = db.session.execute(select(Locality).where(Locality.key == report.place_key)).scalar_one_or_none()
         if locality is None or locality.level not in PLACE_LEVELS or not locality.active:
-            raise PortalError("Choose one of the places listed", field="place")
+            raise PortalError("Choose one of the places listed", field="place_key")
         return locality
     if (report.lat is None) != (report.lon is None):
         raise PortalError("Choose the point on the map again: it needs both a latitude and a longitude", field="lat")
