@@ -9,10 +9,11 @@ Functions here change the session and flush; the caller (the view) commits once.
 """
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Optional
 
 from shapely.geometry import Point, shape
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
 
 from ..concerns import services as concerns
@@ -208,3 +209,15 @@ def stop_messages(token):
     if had:
         clear_email(report)
     return had
+
+
+def forget_old_addresses(days, now=None):
+    """Delete the addresses of reports older than ``days`` whose concern is still not closed (nightly, beat):
+    an address is never kept longer than that, even for a concern that stays open. Returns how many.
+    Flushes; the caller commits."""
+    now = now or utcnow()
+    cleared = db.session.execute(
+        update(OnlineReport).where(OnlineReport.email != "", OnlineReport.created_at < now - timedelta(days=days))
+        .values(email="", email_cleared_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.flush()
+    return cleared

@@ -243,3 +243,26 @@ def test_the_form_page_is_never_kept_in_a_shared_cache(app, browser):
     assert 'name="csrf_token"' in response.get_data(as_text=True)
     assert "Raise a concern" in text_of(browser.get("/")) and "/raise-a-concern/" in browser.get("/").get_data(
         as_text=True)
+
+
+@pytest.mark.worker
+def test_the_nightly_job_deletes_addresses_kept_too_long_through_the_real_worker(worker_app):
+    from datetime import datetime, timedelta
+
+    from portal.reporting import services as reporting
+
+    def raised(email):
+        concern = reporting.raise_concern(reporting.ResidentReport(
+            category_id=one(ConcernCategory, name=YOUTHS).id, you_said="Worker test: still open", place="Wem",
+            email=email))
+        db.session.flush()
+        return reporting.report_of(concern.id)
+
+    old, recent = raised("old.resident@example.org"), raised("recent.resident@example.org")
+    old.created_at = datetime.now() - timedelta(days=worker_app.config["REPORT_EMAIL_DAYS"] + 1)
+    db.session.commit()
+    cleared = worker_app.extensions["celery"].tasks["reporting.forget_old_addresses"].delay().get(timeout=60)
+    assert cleared >= 1
+    db.session.expire_all()
+    assert old.email == "" and old.email_cleared_at is not None
+    assert recent.email == "recent.resident@example.org"
