@@ -117,7 +117,10 @@ def resolve_place(report: ResidentReport):
     exact = [loc for loc in exact if not any(other.parent_id == loc.id for other in exact)]
     if len(exact) == 1:
         return exact[0]
-    raise AmbiguousPlace(f"More than one place matches “{text}”: choose one", matches[:MAX_PLACE_MATCHES])
+    if len(matches) > MAX_PLACE_MATCHES:
+        raise AmbiguousPlace(f"{len(matches)} places match “{text}”: choose one of the first {MAX_PLACE_MATCHES}, "
+                             "or type more of the name", matches[:MAX_PLACE_MATCHES])
+    raise AmbiguousPlace(f"More than one place matches “{text}”: choose one", matches)
 
 
 def raise_concern(report: ResidentReport):
@@ -127,8 +130,6 @@ def raise_concern(report: ResidentReport):
     if report.honeypot.strip():
         # A field people never see (it is hidden, and its label says to leave it empty): filled in, it is a bot.
         raise PortalError("Leave the field “Leave this empty” empty, then send the form again", field="website")
-    if not (report.you_said or "").strip():
-        raise PortalError("Describe what is happening", field="you_said")
     locality = resolve_place(report)
     concern = concerns.raise_from_resident(concerns.ConcernInput(
         category_id=report.category_id, you_said=report.you_said, locality_id=locality.id,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..access import PUBLIC, allow
 from ..concerns.models import ConcernCategory
 from ..extensions import csrf, db, limiter
-from ..forms import form_page, render_form
+from ..forms import form_page, int_or_none, render_form
 from . import services
 from .forms import RaiseConcernForm
 
@@ -31,7 +31,7 @@ def offer_places(form, matches):
 
 def report_from(form):
     return services.ResidentReport(
-        category_id=int(form.category.data) if (form.category.data or "").isdigit() else None,
+        category_id=int_or_none(form.category.data),
         you_said=form.you_said.data or "", place=form.place.data or "", place_key=form.place_key.data or "",
         lat=form.lat.data, lon=form.lon.data, email=form.email.data or "", honeypot=form.website.data or "")
 

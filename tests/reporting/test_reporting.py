@@ -87,6 +87,9 @@ def test_a_place_name_matching_several_places_asks_which_without_javascript(app,
     assert len(keys) >= 2 and 'href="#place_key"' in page
     assert raise_online(browser, place="Castle", place_key=keys[0]).status_code == 302
     assert newest().locality.key == keys[0]
+    many = raise_online(browser, place="e")
+    assert many.status_code == 400 and "type more of the name" in text_of(many)
+    assert len(re.findall(r'name="place_key" type="radio"', many.get_data(as_text=True))) == 12
 
 
 @pytest.mark.parametrize("fields, field, message", [
@@ -95,6 +98,7 @@ def test_a_place_name_matching_several_places_asks_which_without_javascript(app,
     ({"you_said": "   "}, "you_said", "Describe what is happening"),
     ({"category": "999999"}, "category", "Choose what is happening from the list"),
     ({"category": "graffiti"}, "category", "Choose what is happening from the list"),
+    ({"category": "²"}, "category", "Choose what is happening from the list"),
     ({"place": "Atlantis"}, "place", "No town, village or ward in Shropshire matches “Atlantis”"),
     ({"place": ""}, "place", "Enter the town, village or ward where it is happening"),
     ({"place_key": "north"}, "place_key", "Choose one of the places listed"),
