@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from ..access import PUBLIC, allow
 from ..concerns.models import ConcernCategory
+from ..errors import PortalError
 from ..extensions import csrf, db, limiter
-from ..forms import form_page, int_or_none, render_form
+from ..forms import form_page, int_or_none, render_form, show_error
 from . import services
 from .forms import RaiseConcernForm
 
@@ -55,7 +56,18 @@ def raise_concern():
         db.session.commit()
         session["raised_concern"] = concern.id  # the thank-you page names it, to this visitor only
         return redirect(url_for("reporting.thanks"))
+    if request.method == "POST" and not (form.place.errors or form.lat.errors or form.lon.errors):
+        check_place(form, on_refused)  # every error at once: the place's too, not on a second round
     return render_form("reporting/form.html", form)
+
+
+def check_place(form, on_refused):
+    """Show what is wrong with the place on a form that other fields already sent back."""
+    try:
+        services.resolve_place(report_from(form))
+    except PortalError as error:
+        show_error(form, error)
+        on_refused(error)
 
 
 @bp.route("/thank-you")

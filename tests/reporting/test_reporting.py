@@ -117,6 +117,19 @@ def test_each_bad_field_gets_a_clear_message_linked_from_the_summary_and_saves_n
     assert f'href="#{field}"' in html
 
 
+def test_every_bad_field_is_named_at_once_the_place_too(app, browser):
+    before = counts()
+    assert browser.get("/raise-a-concern/").status_code == 200
+    response = browser.post("/raise-a-concern/", {"category": "", "you_said": "", "place": "Atlantis",
+                                                  "email": "bad"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and counts() == before
+    assert all(f'href="#{name}"' in html for name in ("category", "you_said", "place", "email"))
+    castle = browser.post("/raise-a-concern/", {"category": "", "you_said": "", "place": "Castle"})
+    assert 'href="#place_key"' in castle.get_data(as_text=True) and 'name="place_key" type="radio"' in \
+        castle.get_data(as_text=True)
+
+
 def test_a_retired_category_cannot_be_chosen(app, browser):
     retired = one(ConcernCategory, name=GRAFFITI)
     retired.retired = True
