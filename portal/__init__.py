@@ -9,7 +9,7 @@ from .logging import configure_logging
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
 FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime",
-            "indicators")
+            "indicators", "reporting")
 
 
 def create_app(config=None):
@@ -38,6 +38,7 @@ def connect_signals(app):
     """Every signal receiver, in one place: a lower feature sends, a higher one answers or reacts.
     (blinker keeps one connection per receiver, so building several apps connects each once.)"""
     from .concerns import signals as concern_signals
+    from .reporting import services as reporting
     from .tasking import corrections as tasking_corrections
     from .tasking import policy as tasking_policy
 
@@ -45,6 +46,8 @@ def connect_signals(app):
     concern_signals.partner_visibility.connect(tasking_policy.partner_sees_concern)
     # Words redacted from a concern leave the agenda items, tasks, task logs and messages that copied them.
     concern_signals.text_redacted.connect(tasking_corrections.scrub_redacted_text)
+    # A resident who raised a concern online is told when it is accepted, responded to or closed.
+    concern_signals.status_changed.connect(reporting.tell_reporter)
 
 
 def register_extensions(app):

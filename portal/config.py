@@ -111,6 +111,10 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
+        # Concerns one address may send through the residents' form (portal/reporting).
+        self.REPORT_RATE_LIMIT = os.environ.get("REPORT_RATE_LIMIT", "5 per hour")
+        # The longest a resident's email address is kept when their concern stays open (days).
+        self.REPORT_EMAIL_DAYS = int(os.environ.get("REPORT_EMAIL_DAYS", "365"))
         self.RATELIMIT_HEADERS_ENABLED = True  # a 429 says when to try again (Retry-After)
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
         # The most a zipped police.uk file may inflate to (checked while inflating).

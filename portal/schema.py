@@ -8,4 +8,5 @@ from .partners import models as partners  # noqa: F401
 from .people import models as people  # noqa: F401
 from .places import models as places  # noqa: F401
 from .plan import models as plan  # noqa: F401
+from .reporting import models as reporting  # noqa: F401
 from .tasking import models as tasking  # noqa: F401

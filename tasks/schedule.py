@@ -13,4 +13,6 @@ BEAT_SCHEDULE = {
     # An upload whose worker was lost and that no worker took back is shown failed, with a retry.
     "fail-stale-crime-uploads": {"task": "crime.fail_stale_uploads", "schedule": crontab(minute="*/10")},
     "nightly-portal-indicators": {"task": "indicators.rollup_portal", "schedule": crontab(hour=2, minute=0)},
+    # A resident's address is kept until their concern is closed, and never longer than REPORT_EMAIL_DAYS.
+    "forget-old-resident-addresses": {"task": "reporting.forget_old_addresses", "schedule": crontab(hour=4, minute=0)},
 }

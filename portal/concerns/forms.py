@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField, finite, parse_id
-from .models import REDACTABLE_FIELDS, SOURCE_LABELS, STATUS_LABELS
+from .models import REDACTABLE_FIELDS, RESIDENT_SOURCES, SOURCE_LABELS, STATUS_LABELS
 
 DATE_HINT = "For example, 14/03/2010"
 
@@ -112,7 +112,8 @@ class PactMeetingForm(FlaskForm):
 class ConcernForm(FlaskForm):
     """A concern from another source: a partner referral, a resident contact or the survey."""
 
-    source = RadioField("Where did it come from?", choices=[(k, v) for k, v in SOURCE_LABELS.items() if k != "pact"],
+    source = RadioField("Where did it come from?", choices=[(k, v) for k, v in SOURCE_LABELS.items()
+                                                                 if k != "pact" and k not in RESIDENT_SOURCES],
                         validators=[DataRequired("Choose where the concern came from")])
     raised_on = GovukDateField("Date raised", format=["%Y-%m-%d", "%d/%m/%Y"], default=date.today,
                                description=DATE_HINT,

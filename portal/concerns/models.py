@@ -16,9 +16,12 @@ from ..partners.models import Organisation
 from ..places.models import Locality
 
 GROUPS = ("Vehicle", "Youth", "ASB", "Environment", "Crime", "Drugs & alcohol")
-SOURCES = ("pact", "survey", "partner_referral", "resident_contact")
+SOURCES = ("pact", "survey", "partner_referral", "resident_contact", "resident_online")
 SOURCE_LABELS = {"pact": "PACT meeting", "survey": "Community Survey",
-                 "partner_referral": "Partner referral", "resident_contact": "Resident contact"}
+                 "partner_referral": "Partner referral", "resident_contact": "Resident contact",
+                 "resident_online": "Resident online"}
+# Sources only a resident's own form creates (portal/reporting): an officer never logs one by hand.
+RESIDENT_SOURCES = ("resident_online",)
 
 NEW, ACCEPTED, IN_PROGRESS, RESPONDED, CLOSED, NO_FURTHER_ACTION, ESCALATED = (
     "new", "accepted", "in_progress", "responded", "closed", "no_further_action", "escalated")

@@ -24,6 +24,7 @@ from .models import (
     NO_FURTHER_ACTION,
     OPEN_STATUSES,
     REASONED_STATUSES,
+    RESIDENT_SOURCES,
     RESPONDED,
     SOURCE_LABELS,
     SOURCES,
@@ -36,6 +37,7 @@ from .models import (
     PactMeeting,
 )
 from .policy import can_change, may_log_in
+from .signals import status_changed
 
 
 def record_event(concern, kind, *, by, from_status=None, to_status=None, detail="", field=None, old_value=None,
@@ -88,8 +90,9 @@ def change_status(concern: Concern, to_status, *, by, reason="", we_did=None, re
     concern.status = to_status
     if reason:
         concern.status_reason = reason.strip()
-    record_event(concern, "status", by=by, from_status=previous, to_status=to_status, detail=reason or "")
+    event = record_event(concern, "status", by=by, from_status=previous, to_status=to_status, detail=reason or "")
     db.session.flush()
+    status_changed.send(concern, event=event, by=by)
     return concern
 
 
@@ -187,7 +190,7 @@ def _save_concern(item: ConcernInput, *, by, source, raised_on, meeting=None):
         locality_id=item.locality_id, category_id=item.category_id, source=source, pact_meeting=meeting,
         raised_on=raised_on, you_said=item.you_said.strip(), internal_notes=item.internal_notes.strip(),
         street=item.street.strip(), lat=item.lat, lon=item.lon, raised_count=item.raised_count,
-        is_priority=item.is_priority, created_by_id=by.id, status=NEW)
+        is_priority=item.is_priority, created_by_id=getattr(by, "id", None), status=NEW)
     db.session.add(concern)
     record_event(concern, "created", by=by, to_status=NEW, detail=f"Logged from {SOURCE_LABELS[source]}")
     return concern
@@ -224,12 +227,39 @@ def record_pact_meeting(*, by, locality_id, held_on, venue, attendance, partner_
 
 def log_concern(item: ConcernInput, *, by, source, raised_on):
     """A concern from a partner referral, a resident contact or the survey. Flushes; the caller commits."""
-    if source not in SOURCES or source == "pact":
+    if source not in SOURCES or source == "pact" or source in RESIDENT_SOURCES:
         raise PortalError("Choose where the concern came from", field="source")
     _check_locality(by, item.locality_id, "locality")
     if raised_on > date.today():
         raise PortalError("The date raised cannot be in the future", field="raised_on")
     concern = _save_concern(item, by=by, source=source, raised_on=raised_on)
+    db.session.flush()
+    return concern
+
+
+def check_resident_choice(category_id, locality_id):
+    """The category and place a resident chose on the public form, as (category, locality): a category in
+    use, an active neighbourhood or ward. PortalError naming the field otherwise (ids come from a request)."""
+    category = db.session.get(ConcernCategory, category_id) if category_id else None
+    if category is None or category.retired:
+        raise PortalError("Choose what is happening from the list", field="category")
+    locality = db.session.get(Locality, locality_id) if locality_id else None
+    if locality is None or not locality.active or locality.level not in ("neighbourhood", "ward"):
+        raise PortalError("Choose a town, village or ward in Shropshire", field="place")
+    return category, locality
+
+
+def raise_from_resident(item: ConcernInput, *, source="resident_online"):
+    """A concern a resident raised themselves (no account): "new", in its place's register, not published,
+    never linked to an open concern (the officer decides whether it repeats one). Raises PortalError naming
+    the field for a category or place that cannot be chosen. Flushes; the caller commits."""
+    if source not in RESIDENT_SOURCES:
+        raise PortalError("Concerns from residents come only through their own form", field="source")
+    if not (item.you_said or "").strip():
+        raise PortalError("Describe what is happening", field="you_said")
+    check_resident_choice(item.category_id, item.locality_id)
+    item.repeat_of_id, item.is_priority, item.raised_count = None, False, 1
+    concern = _save_concern(item, by=None, source=source, raised_on=date.today())
     db.session.flush()
     return concern
 

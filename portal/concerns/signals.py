@@ -11,3 +11,8 @@ partner_visibility = signals.signal("concern-partner-visibility")
 # each receiver scrubs ``text`` from what its feature copied from the concern (agenda items, tasks, their
 # logs and messages), in the same unit of work. Receivers may raise PortalError to refuse the redaction.
 text_redacted = signals.signal("concern-text-redacted")
+
+# send(concern, event=the "status" ConcernEvent, by=user) after a concern's status changed (services.change_status,
+# the one place any status changes: its page, a bulk action, a tasking decision, a task's review), in the same
+# unit of work. Receivers react (tell the resident who raised it online); they may raise PortalError to refuse.
+status_changed = signals.signal("concern-status-changed")

@@ -3,8 +3,8 @@
 (function () {
   var SHROPSHIRE = [52.71, -2.75];
   document.querySelectorAll("[data-point-picker]").forEach(function (details) {
-    var lat = details.querySelector("input[name$='-lat']");
-    var lon = details.querySelector("input[name$='-lon']");
+    var lat = details.querySelector("input[name$='lat']");
+    var lon = details.querySelector("input[name$='lon']");
     var box = details.querySelector(".portal-point-map");
     details.querySelectorAll(".portal-js-only").forEach(function (el) { el.hidden = false; });
     var map = null, marker = null;

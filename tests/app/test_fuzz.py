@@ -108,6 +108,9 @@ def form_cases():
                                                "population": "1200", "population_source": "ONS",
                                                "aliases": "", "active": "y"}),
         "category": ("/concerns/categories", {"group": "Environment", "name": "ENVIRONMENTAL - NEW"}),
+        "raise a concern": ("/raise-a-concern/", {"category": category, "you_said": "Litter by the shop",
+                                                   "place": "Wem", "place_key": "", "lat": "52.85", "lon": "-2.72",
+                                                   "email": "resident@example.org", "website": ""}),
         "manual value": ("/indicators/manual", {"indicator": "", "locality": north, "period_type": "month",
                                                 "period_start": "2010-04", "value": "12.5", "note": ""}),
     }

@@ -59,7 +59,7 @@ def public_urls(app, concern):
                 continue
             if "GET" not in rule.methods:
                 continue
-            args = {"concern_id": concern.id, "key": "ludlow"}
+            args = {"concern_id": concern.id, "key": "ludlow", "token": "not-a-token"}
             urls.append(url_for(rule.endpoint, **{a: args[a] for a in rule.arguments}))
         urls += [url_for("public.you_said_we_did", q="Ludlow"), url_for("public.map_page", area="south"),
                  url_for("public.map_points", area="south"), url_for("public.locality", key="south"),
@@ -82,6 +82,40 @@ def test_no_private_field_reaches_any_public_page_or_api(app, browser, private_d
     page = browser.get("/you-said-we-did?q=Ludlow").get_data(as_text=True)
     assert "Dog mess along Corve Street" in page and "Dog warden patrols at school times" in page
     assert checked == len(urls)
+
+
+def test_a_concern_raised_online_never_shows_its_email_or_exact_point_on_any_public_url(app, browser, as_role):
+    """The leak test for residents' own concerns (portal/reporting): published, answered, still private."""
+    from portal.reporting.models import OnlineReport
+
+    email = f"resident.{MARK}@example.org"
+    assert browser.get("/raise-a-concern/").status_code == 200
+    sent = browser.post("/raise-a-concern/", {
+        "category": str(category("ENVIRONMENTAL - DOG FOULING").id), "you_said": "Dog mess by the castle walls",
+        "lat": "52.3728123", "lon": "-2.7064321", "email": email})
+    assert sent.status_code == 302
+    concern = db.session.execute(select(Concern).filter_by(you_said="Dog mess by the castle walls")).scalar_one()
+    assert concern.lat == 52.3728123 and concern.locality.name == "Ludlow East"
+    admin = as_role("admin")
+    admin.post(f"/concerns/{concern.id}/status", {"status": "responded", "version": str(concern.version_id),
+                                                  "we_did": "Dog warden patrols by the castle"})
+    db.session.refresh(concern)
+    assert admin.post(f"/concerns/{concern.id}/publish", {"version": str(concern.version_id)}).status_code == 302
+    assert db.session.execute(select(OnlineReport).filter_by(concern_id=concern.id)).scalar_one().email == email
+    urls = public_urls(app, concern) + ["/you-said-we-did?q=Ludlow+East", "/api/concerns.csv?q=Ludlow",
+                                        "/api/concerns.geojson?q=Ludlow", "/places/e05008166"]
+    for url in urls:
+        response = browser.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True)
+        assert MARK not in body, f"the reporter's email leaked into {url}"
+        assert "3728123" not in body and "7064321" not in body, f"the exact point leaked into {url}"
+    assert "Dog mess by the castle walls" in browser.get("/api/concerns.csv?q=Ludlow").get_data(as_text=True)
+    # Staff never need the address either: the portal writes to the resident itself.
+    for url in (f"/concerns/{concern.id}", "/concerns/export.csv?source=resident_online"):
+        response = admin.get(url)
+        assert response.status_code == 200 and "castle walls" in response.get_data(as_text=True), url
+        assert MARK not in response.get_data(as_text=True), url
 
 
 def test_points_are_snapped_to_the_locality_centre(app, browser, private_data):
