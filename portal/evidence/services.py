@@ -19,6 +19,7 @@ from ..errors import NotAllowed, PortalError
 from ..extensions import db
 from ..models import utcnow
 from ..places.models import Locality
+from ..places.services import hold_localities
 from ..tasking.models import ASSESSMENT, RESPONSE, STAGES, Task, TaskUpdate, task_concerns
 from ..tasking.policy import can_update
 from ..tasking.tasks import log
@@ -130,15 +131,16 @@ def _defaults(category_ids):
 
 def _places(tasks):
     """{task id: (place, compare place, comparison words)}: the task's locality (its area when it names none)
-    and the area around it, or Shropshire around an area."""
-    county = db.session.execute(select(Locality).where(Locality.level == "county")).scalars().first()
+    and the area around it, or Shropshire around an area. The few hundred localities are read once."""
+    by_id = {loc.id: loc for loc in hold_localities()}
+    county = next(loc for loc in by_id.values() if loc.level == "county")
     result = {}
     for task in tasks:
-        place = task.locality or task.area
+        place, area = by_id.get(task.locality_id) or by_id[task.area_id], by_id[task.area_id]
         if place.level in ("area", "county"):
             result[task.id] = (place, county, "the rest of Shropshire")
         else:
-            result[task.id] = (place, task.area, f"the rest of the {task.area.name} area")
+            result[task.id] = (place, area, f"the rest of the {area.name} area")
     return result
 
 
@@ -270,6 +272,32 @@ def assessment_text(ev):
     if ev.concerns_before is not None:
         text += f" PACT concerns of the same kind here: {ev.concerns_before} before, {ev.concerns_after} after."
     return text
+
+
+def summary(ev):
+    """One line for a list of tasks (the PMCG drill-down): the counts, both changes and the DiD."""
+    if not ev.crime_types:
+        return "Before and after: no recorded crime type counts for this task"
+    if not ev.ready:
+        return {"not_started": "Before and after: the response has not begun",
+                "too_soon": "Before and after: no police data after the response yet",
+                "no_data": "Before and after: no police data for a window"
+                           + (f" (none for {ev.missing_label})" if ev.missing else "")}[ev.state]
+    text = (f"Recorded {ev.types_label} in {ev.place.name}, {ev.n} month{'s' if ev.n != 1 else ''} before and "
+            f"after: {ev.here.before} → {ev.here.after}"
+            f"{f' ({ev.here.change:+.0f}%)' if ev.here.change is not None else ''}; {ev.comparison} "
+            f"{f'{ev.rest.change:+.0f}%' if ev.rest.change is not None else 'no change to compare'}")
+    if ev.did is not None:
+        text += f"; difference in differences {ev.did:+.0f} points"
+    if ev.missing:
+        text += f"; no police data for {ev.missing_label}"
+    return text
+
+
+def summaries(tasks):
+    """{task id: summary} of the tasks in Response or later, in a handful of statements."""
+    shown = [t for t in tasks if shows_evidence(t)]
+    return {task_id: summary(ev) for task_id, ev in evidence_for_tasks(shown).items()} if shown else {}
 
 
 def public_line(ev):
