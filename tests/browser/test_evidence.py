@@ -9,7 +9,7 @@ from portal.tasking import tasks
 
 from ..evidence.test_evidence import full_months, responding
 from ..factories import new_concern, new_task, user
-from .test_browser import chromium, live_server, page, serious_violations, shot, sign_in, with_axe  # noqa: F401
+from .test_browser import ARTIFACTS, chromium, live_server, page, serious_violations, shot, sign_in, with_axe  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +39,8 @@ def test_a_partner_completes_a_task_with_its_before_and_after_and_a_resident_rea
     assert "41" in page.locator("#evidence-table").inner_text()
     assert serious_violations(page) == []
     shot(page, "evidence-task")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#evidence").screenshot(path=str(ARTIFACTS / "evidence-section.png"))
     assert page.errors == []
 
     db.session.expire_all()
