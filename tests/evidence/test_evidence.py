@@ -278,3 +278,12 @@ def test_the_public_line_carries_nothing_of_the_task_but_its_figures(app, browse
         response = browser.get(url)
         assert response.status_code == 200, url
         assert mark not in response.get_data(as_text=True), f"a task's private text leaked into {url}"
+
+
+def test_a_response_in_the_latest_month_says_the_figures_are_still_to_come(app, as_role, months_2019):
+    task = responding(new_task(new_concern(where="wem")), date(2019, 7, 20))
+    page = text_of(as_role("partner").get(f"/tasks/{task.id}"))
+    assert "The response began in July 2019; police data so far runs to July 2019" in page
+    assert 'id="evidence-table"' not in as_role("partner").get(f"/tasks/{task.id}").get_data(as_text=True)
+    scanning = new_task(new_concern(where="wem"))
+    assert 'id="evidence"' not in as_role("partner").get(f"/tasks/{scanning.id}").get_data(as_text=True)
