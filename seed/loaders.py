@@ -348,8 +348,29 @@ def load_police_sample(seed_dir):
     return sum(run.rows for run in runs)
 
 
+def load_category_crime_types(seed_dir):
+    """The police.uk crime types each concern category is seen in (seed/category_crime_types.csv): pairs
+    not yet stored are added; a category with none listed stays without (police data cannot see it)."""
+    from portal.evidence.models import CategoryCrimeType
+
+    categories = dict(db.session.execute(select(ConcernCategory.name, ConcernCategory.id)).all())
+    have = set(db.session.execute(select(CategoryCrimeType.category_id, CategoryCrimeType.crime_type)).all())
+    created = 0
+    with open(Path(seed_dir) / "category_crime_types.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            category_id = categories.get(row["category"].strip())
+            for kind in filter(None, (k.strip() for k in row["crime_types"].split("|"))):
+                if category_id is not None and (category_id, kind) not in have:
+                    db.session.add(CategoryCrimeType(category_id=category_id, crime_type=kind))
+                    have.add((category_id, kind))
+                    created += 1
+    db.session.flush()
+    return created
+
+
 # Feature packages add their own seed steps here (name, function(seed_dir), demo only?).
-EXTRA_LOADERS = [("police_crime_sample", load_police_sample, True)]
+EXTRA_LOADERS = [("police_crime_sample", load_police_sample, True),
+                 ("category_crime_types", load_category_crime_types)]
 
 
 def load_all(seed_dir, demo_accounts=False, remove_demo=False):

@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 
 from .. import spreadsheets
 from ..access import ADMIN, ANALYST, SIGNED_IN, allow
+from ..evidence import services as evidence
 from ..extensions import db
 from ..forms import form_page, render_form
 from ..places.models import Locality
@@ -44,8 +45,10 @@ def report():
     rows = services.report(frequency, chosen[0], locality, viewer=current_user) if chosen else []
     period_type = FREQUENCY_PERIODS[frequency]
     trends = services.trends({r.indicator: r.aim for r in rows if r.value}, locality.id, period_type)
+    task_evidence = evidence.summaries([t for r in rows for t in r.tasks.live + r.tasks.completed])
     return render_template("indicators/report.html", frequency=frequency, periods=periods, chosen=chosen,
                            locality=locality, rows=rows, trends=trends, children=services.children_of(locality),
+                           task_evidence=task_evidence,
                            trail=list(reversed(locality.ancestors())), frequencies=FREQUENCY_PERIODS)
 
 

@@ -27,6 +27,7 @@ from ..concerns.models import (
     PactMeeting,
 )
 from ..concerns.services import hold_categories
+from ..crime.models import CrimeImport
 from ..extensions import db
 from ..paging import Order, seek_page
 from ..places.models import Locality, descendant_ids
@@ -182,9 +183,11 @@ def data_version():
     """Changes whenever what residents can see changes (publishing, a new We did, a PACT meeting's next date)."""
     row = db.session.execute(select(func.count(Concern.id), func.max(Concern.updated_at))
                              .where(Concern.published.is_(True))).one()
-    meetings = db.session.execute(select(func.max(PactMeeting.updated_at))).scalar()
+    # A police.uk month imported changes the evidence lines under published "We did"s (evidence.public_lines).
+    meetings, imported = db.session.execute(select(func.max(PactMeeting.updated_at),
+                                                   select(func.max(CrimeImport.id)).scalar_subquery())).one()
     return "-".join(str(part.isoformat() if hasattr(part, "isoformat") else part or 0)
-                    for part in (row[0], row[1], meetings))
+                    for part in (row[0], row[1], meetings, imported))
 
 
 # ---- boundaries, simplified once per process -------------------------------------------------

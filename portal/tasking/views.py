@@ -11,6 +11,7 @@ from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_all
 from ..concerns.forms import WithdrawForm
 from ..concerns.models import Concern
 from ..errors import ConflictError, NotAllowed, PortalError
+from ..evidence import services as evidence
 from ..extensions import db
 from ..forms import commit_or_conflict, form_page, page_number, parse_id, render_form, show_error
 from ..forms import int_or_none as _int
@@ -103,10 +104,13 @@ def _review_form(task, **kwargs):
 
 
 def _task_page_context(task, update_form=None, review_form=None):
-    # The page's other form is shown as it was saved, never read from a request meant for this one.
-    return dict(task=task, form=update_form or TaskUpdateForm(
+    ev = evidence.evidence_for(task) if evidence.shows_evidence(task) else None
+    # The page's other form is shown as it was saved, never read from a request meant for this one. An empty
+    # assessment starts from the before-and-after figures.
+    return dict(task=task, evidence=ev, form=update_form or TaskUpdateForm(
                     formdata=None, version=task.version_id, stage=task.stage, status=task.status, victim=task.victim,
-                    offender=task.offender, location=task.location, assessment=task.assessment, we_did=task.we_did),
+                    offender=task.offender, location=task.location, we_did=task.we_did,
+                    assessment=task.assessment or (evidence.assessment_text(ev) if ev else "")),
                 review_form=review_form or _review_form(task, formdata=None, version=task.version_id),
                 review_concerns=task_services.concerns_to_answer(task),
                 can_update=policy.can_update(current_user, task), can_review=policy.can_review(current_user, task),

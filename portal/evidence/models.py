@@ -1,0 +1,35 @@
+"""Which police.uk crime types each concern category can be seen in, and each task's own choice."""
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..models import utcnow
+
+DEFAULT_MONTHS = 3
+MAX_MONTHS = 12
+
+
+class CategoryCrimeType(db.Model):
+    """A concern category is seen in recorded crime of this police.uk type (seed/category_crime_types.csv).
+    A category with no row has no crime type: police data cannot see it (speeding, litter)."""
+
+    __tablename__ = "category_crime_types"
+
+    category_id: Mapped[int] = mapped_column(ForeignKey("concern_categories.id"), primary_key=True)
+    crime_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class TaskEvidence(db.Model):
+    """A task's choice of what counts as its evidence: the crime types (None: its concerns' categories'
+    defaults) and how many months before and after its response are compared."""
+
+    __tablename__ = "task_evidence"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    crime_types: Mapped[Optional[list]] = mapped_column(db.JSON)
+    months: Mapped[int] = mapped_column(default=DEFAULT_MONTHS)
+    changed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
