@@ -1,7 +1,7 @@
 import io
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -18,9 +18,9 @@ from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
 from ..plan.services import action_choices
+from . import attachments, policy, task_list
 from . import corrections as task_corrections
 from . import meetings as meeting_services
-from . import policy, task_list
 from . import task_details as detail_services
 from . import tasks as task_services
 from .forms import (
@@ -31,6 +31,7 @@ from .forms import (
     TaskDetailsForm,
     TaskForm,
     TaskUpdateForm,
+    WithdrawFileForm,
     review_form_for,
 )
 from .models import AGENDA_KINDS, COMPLETED, AgendaItem, MeetingCorrection, Task, TaskingMeeting
@@ -111,6 +112,8 @@ def _task_page_context(task, update_form=None, review_form=None):
                 review_concerns=task_services.concerns_to_answer(task),
                 can_update=policy.can_update(current_user, task), can_review=policy.can_review(current_user, task),
                 can_change_details=policy.can_change_details(current_user, task),
+                files=attachments.files_of(task), can_withdraw_file=policy.can_withdraw_file,
+                max_file_mb=current_app.config["TASK_FILE_MAX_MB"], max_files=attachments.MAX_FILES,
                 describe=describe, today=date.today())
 
 
@@ -151,9 +154,9 @@ def update(task_id):
     require(policy.can_update(current_user, task))
     form = TaskUpdateForm()
     if _declare_task_page(task, form).validate_on_submit():
-        entry = commit_or_conflict(SAVED_MEANWHILE, lambda: task_services.update_task(
-            task, by=current_user, version=form.version.data or 0, text=form.text.data or "",
-            link=form.link.data or "", stage=form.stage.data, status=form.status.data,
+        entry = commit_or_conflict(SAVED_MEANWHILE, lambda: attachments.update_with_files(
+            task, by=current_user, files=request.files.getlist("files"), version=form.version.data or 0,
+            text=form.text.data or "", link=form.link.data or "", stage=form.stage.data, status=form.status.data,
             blocked_reason=form.blocked_reason.data or "", victim=form.victim.data, offender=form.offender.data,
             location=form.location.data, assessment=form.assessment.data, we_did=form.we_did.data))
         if entry.to_status == COMPLETED:  # the area's officers are asked to review: send it now, not in 5 minutes
@@ -232,6 +235,40 @@ def withdraw_we_did(task_id):
               "Review and publish the task again to put its 'We did' back.", "success")
         return redirect(url_for("tasking.task", task_id=task_id))
     return render_form("concerns/withdraw.html", form, **page)
+
+
+@bp.route("/tasks/<int:task_id>/files/<int:file_id>")
+@allow(SIGNED_IN)
+def task_file(task_id, file_id):
+    """A task's photo or document, to the people who may see the task: pictures shown, others downloaded."""
+    task = _visible(task_id)
+    found = attachments.servable(current_user, task, file_id)
+    if found is None:
+        abort(404)
+    task_file, path = found
+    response = send_file(path, mimetype=task_file.content_type, as_attachment=not task_file.is_image,
+                         download_name=task_file.name, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/tasks/<int:task_id>/files/<int:file_id>/withdraw", methods=["GET", "POST"])
+@allow(PARTNER, OFFICER, ADMIN)
+def withdraw_file(task_id, file_id):
+    """Withdraw a file with a reason: it stays on record but is no longer shown."""
+    task = _visible(task_id)
+    task_file = attachments.file_of(task, file_id)
+    if task_file is None:
+        abort(404)
+    require(policy.can_withdraw_file(current_user, task_file))
+    form = WithdrawFileForm()
+    if form_page("tasking/withdraw_file.html", form, task=task, task_file=task_file).validate_on_submit():
+        attachments.withdraw_file(task_file, by=current_user, reason=form.reason.data)
+        db.session.commit()
+        flash(f"{task_file.name} withdrawn: it is no longer shown, and the log says why.", "success")
+        return redirect(url_for("tasking.task", task_id=task_id, _anchor="files"))
+    return render_form("tasking/withdraw_file.html", form, task=task, task_file=task_file)
 
 
 # ---- tasking meetings -----------------------------------------------------------------------------
