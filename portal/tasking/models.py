@@ -32,6 +32,7 @@ AGENDA_KINDS = {
     "overdue_task": "Overdue task",
     "due_task": "Task due before the next meeting",
     "crime_rise": "Rise in recorded crime",
+    "high_harm_no_task": "High harm, no task",
 }
 DECISIONS = {
     "create_task": "Create a task",

@@ -18,7 +18,7 @@ from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
 from ..plan.services import action_choices
-from . import attachments, policy, task_list
+from . import attachments, coverage, policy, task_list
 from . import corrections as task_corrections
 from . import meetings as meeting_services
 from . import task_details as detail_services
@@ -269,6 +269,25 @@ def withdraw_file(task_id, file_id):
         flash(f"{task_file.name} withdrawn: it is no longer shown, and the log says why.", "success")
         return redirect(url_for("tasking.task", task_id=task_id, _anchor="files"))
     return render_form("tasking/withdraw_file.html", form, task=task, task_file=task_file)
+
+
+# ---- where nobody is working yet ------------------------------------------------------------------
+
+@bp.route("/tasking/coverage/")
+@allow(OFFICER, ADMIN, ANALYST)
+def coverage_areas():
+    return render_template("tasking/coverage_areas.html", areas=places.areas())
+
+
+@bp.route("/tasking/coverage/<string:key>")
+@allow(OFFICER, ADMIN, ANALYST)
+def area_coverage(key):
+    """An area's wards by crime and ASB rate and by rise against their live tasks and open concerns, and
+    the three signals (survey, PACT, police data) of the area or a place in it (``?place=<key>``)."""
+    area = coverage.area_by_key(key) or abort(404)
+    place = coverage.place_in(area, request.args.get("place")) or abort(404)
+    return render_template("tasking/coverage.html", area=area, coverage=coverage.area_coverage(area), place=place,
+                           signals=coverage.locality_signals(place), places_in_area=coverage.places_in(area))
 
 
 # ---- tasking meetings -----------------------------------------------------------------------------
