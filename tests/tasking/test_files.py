@@ -212,3 +212,16 @@ def test_a_withdrawn_file_is_no_longer_served_and_the_log_says_who_withdrew_it_a
     assert "File “wrong house.jpg” withdrawn: Shows the wrong house" in page
     assert len(kept_files(uploads)) == 1  # kept on record, not deleted
     assert partner.post(f"{url}/withdraw", {"reason": "again"}).status_code == 400
+
+
+def test_a_request_over_the_whole_upload_limit_is_refused_with_the_limit(make_app, tmp_path):
+    from ..conftest import DEMO_EMAILS
+
+    app = make_app(UPLOAD_DIR=str(tmp_path), MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    with app.app_context():
+        task = new_task()
+        partner = Browser(app).sign_in(DEMO_EMAILS["partner"])
+        response = post_update(partner, task, [("video.pdf", b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024))], text="x")
+        assert response.status_code == 413
+        assert "larger than 2 MB, the most the portal takes at once, so nothing was saved" in text_of(response)
+        assert the_files(task) == [] and entries(task) == 1
