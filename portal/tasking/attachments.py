@@ -25,7 +25,8 @@ from ..extensions import db
 from ..models import utcnow
 from .models import TaskFile
 from .policy import can_update, can_view, can_withdraw_file
-from .tasks import log, update_task
+from .task_log import log
+from .tasks import update_task
 
 MAX_FILES = 5  # at once, on one update
 MAX_PIXELS = 60_000_000  # a 60-megapixel photo is the largest a phone takes; more is a decompression bomb
