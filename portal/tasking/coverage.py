@@ -100,14 +100,14 @@ def _sum_by_ward(rows, wards, below):
     return {w.id: sum(rows.get(i, 0) for i in below.get(w.id, {w.id})) for w in wards}
 
 
-def _live_tasks_by_locality():
+def _live_tasks_by_locality(ids):
     return dict(db.session.execute(select(Task.locality_id, func.count()).where(
-        Task.status.in_(ACTIVE_STATUSES), Task.locality_id.is_not(None)).group_by(Task.locality_id)).all())
+        Task.status.in_(ACTIVE_STATUSES), Task.locality_id.in_(ids)).group_by(Task.locality_id)).all())
 
 
-def _open_concerns_by_locality():
+def _open_concerns_by_locality(ids):
     return dict(db.session.execute(select(Concern.locality_id, func.count()).where(
-        Concern.status.in_(OPEN_STATUSES)).group_by(Concern.locality_id)).all())
+        Concern.status.in_(OPEN_STATUSES), Concern.locality_id.in_(ids)).group_by(Concern.locality_id)).all())
 
 
 def _rank(wards, key):
@@ -131,8 +131,8 @@ def area_coverage(area):
                                                       Locality.active).order_by(Locality.name)).scalars().all()
     latest = latest_month()
     coverage = Coverage(area=area, latest=latest, date_from=None)
-    tasks = _sum_by_ward(_live_tasks_by_locality(), wards, below)
-    concerns = _sum_by_ward(_open_concerns_by_locality(), wards, below)
+    tasks = _sum_by_ward(_live_tasks_by_locality(in_area), wards, below)
+    concerns = _sum_by_ward(_open_concerns_by_locality(in_area), wards, below)
     if latest is None:
         coverage.wards = [WardCoverage(w, 0, 0, None, 0, 0, None, tasks[w.id], concerns[w.id]) for w in wards]
         return coverage
