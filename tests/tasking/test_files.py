@@ -225,3 +225,56 @@ def test_a_request_over_the_whole_upload_limit_is_refused_with_the_limit(make_ap
         assert response.status_code == 413
         assert "larger than 2 MB, the most the portal takes at once, so nothing was saved" in text_of(response)
         assert the_files(task) == [] and entries(task) == 1
+
+
+def odt():
+    """An OpenDocument text: its first member, ``mimetype``, names the type."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("mimetype", "application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED)
+        package.writestr("content.xml", "<office:document-content/>")
+    return out.getvalue()
+
+
+def test_opendocument_is_accepted_and_a_macro_enabled_word_file_is_not(app, as_role, uploads):
+    task = new_task()
+    partner = as_role("partner")
+    assert post_update(partner, task, [("Survey notes.odt", odt())]).status_code == 302
+    assert [f.content_type for f in the_files(task)] == ["application/vnd.oasis.opendocument.text"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("[Content_Types].xml", '<Types><Override PartName="/word/document.xml" ContentType='
+                         '"application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>')
+        package.writestr("word/document.xml", "<w:document/>")
+    refused = post_update(partner, task, [("Rota.docx", out.getvalue())], text="Rota")
+    assert refused.status_code == 400 and "Rota.docx: it is named as a Word document but its contents are not" \
+        in text_of(refused)
+
+
+def test_the_task_page_costs_the_same_statements_with_one_file_as_with_ten(app, as_role, uploads):
+    import sqlalchemy as sa
+
+    task = new_task()
+    partner = as_role("partner")
+    post_update(partner, task, [("one.jpg", photo_with_gps())], text="first")
+    seen = []
+
+    def counted(*args):
+        seen.append(1)
+
+    def statements():
+        seen.clear()
+        assert partner.get(f"/tasks/{task.id}").status_code == 200
+        return len(seen)
+
+    sa.event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        statements()  # warmed
+        with_one = statements()
+        for n in range(3):
+            db.session.refresh(task)
+            post_update(partner, task, [(f"p{n}-{i}.jpg", photo_with_gps()) for i in range(3)], text=f"more {n}")
+        assert len(the_files(task)) == 10
+        assert statements() == with_one
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", counted)
