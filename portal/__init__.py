@@ -223,6 +223,14 @@ def register_error_handlers(app):
             page_hook(error)
         return render_template(template, form=form, **context), status
 
+    @app.errorhandler(413)
+    def too_large(error):
+        # Werkzeug stops reading past MAX_CONTENT_LENGTH: no view ran, so nothing was saved.
+        limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) / 1024 / 1024
+        return render_template("errors/400.html", error=error, message=(
+            f"What you sent is larger than {limit:g} MB, the most the portal takes at once, so nothing was saved. "
+            "Go back and send fewer or smaller files.")), 413
+
     @app.errorhandler(400)
     def bad_request(error):
         custom = error.description != type(error).description

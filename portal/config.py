@@ -133,6 +133,8 @@ class Config:
         self.SEED_DIR = str(ROOT / "seed")
         # Uploaded crime files wait here for the worker: shared storage when workers run elsewhere.
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(ROOT / "instance" / "uploads"))
+        # The largest photo or document one task update may carry (the request's limit is MAX_UPLOAD_MB).
+        self.TASK_FILE_MAX_MB = int(os.environ.get("TASK_FILE_MAX_MB", "10"))
         # How stale the public map and lists may be (seconds): bounds database work under load.
         self.PUBLIC_CACHE_SECONDS = float(os.environ.get("PUBLIC_CACHE_SECONDS", "5"))
         # The portal's public address, e.g. https://safety.shropshire.gov.uk: the OpenAPI document's server.

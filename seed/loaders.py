@@ -351,7 +351,7 @@ def load_police_sample(seed_dir):
 def load_category_crime_types(seed_dir):
     """The police.uk crime types each concern category is seen in (seed/category_crime_types.csv): pairs
     not yet stored are added; a category with none listed stays without (police data cannot see it)."""
-    from portal.evidence.models import CategoryCrimeType
+    from portal.concerns.models import CategoryCrimeType
 
     categories = dict(db.session.execute(select(ConcernCategory.name, ConcernCategory.id)).all())
     have = set(db.session.execute(select(CategoryCrimeType.category_id, CategoryCrimeType.crime_type)).all())

@@ -232,3 +232,13 @@ class SurveyTopic(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("concern_categories.id"))
 
     category: Mapped[ConcernCategory] = relationship()
+
+
+class CategoryCrimeType(db.Model):
+    """A concern category is seen in recorded crime of this police.uk type (seed/category_crime_types.csv).
+    A category with no row has no crime type: police data cannot see it (speeding, litter)."""
+
+    __tablename__ = "category_crime_types"
+
+    category_id: Mapped[int] = mapped_column(ForeignKey("concern_categories.id"), primary_key=True)
+    crime_type: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -1,8 +1,9 @@
-"""Which police.uk crime types each concern category can be seen in, and each task's own choice."""
+"""Each task's own choice of what counts as its evidence (the categories' defaults are
+concerns.models.CategoryCrimeType)."""
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -10,16 +11,6 @@ from ..models import utcnow
 
 DEFAULT_MONTHS = 3
 MAX_MONTHS = 12
-
-
-class CategoryCrimeType(db.Model):
-    """A concern category is seen in recorded crime of this police.uk type (seed/category_crime_types.csv).
-    A category with no row has no crime type: police data cannot see it (speeding, litter)."""
-
-    __tablename__ = "category_crime_types"
-
-    category_id: Mapped[int] = mapped_column(ForeignKey("concern_categories.id"), primary_key=True)
-    crime_type: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class TaskEvidence(db.Model):

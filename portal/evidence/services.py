@@ -12,7 +12,7 @@ from typing import Optional
 
 from sqlalchemy import func, select
 
-from ..concerns.models import Concern, ConcernCategory
+from ..concerns.models import CategoryCrimeType, Concern, ConcernCategory
 from ..crime.categories import ASB, LABELS
 from ..crime.stats import add_months, change_pct, latest_month, months_with_data
 from ..errors import NotAllowed, PortalError
@@ -25,7 +25,7 @@ from ..tasking.policy import can_update
 from ..tasking.tasks import log
 from . import figures
 from .figures import HERE, REST
-from .models import DEFAULT_MONTHS, MAX_MONTHS, CategoryCrimeType, TaskEvidence
+from .models import DEFAULT_MONTHS, MAX_MONTHS, TaskEvidence
 
 # The crime types a task may count: police.uk's current 14 (their labels), ASB first.
 CHOICES = [(ASB, LABELS[ASB])] + sorted(((slug, name) for slug, name in LABELS.items()

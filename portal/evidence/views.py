@@ -7,10 +7,20 @@ from ..extensions import db
 from ..forms import form_page, render_form
 from ..tasking import policy
 from ..tasking.models import Task
+from ..tasking.views import task_page_part
 from . import services
 from .forms import EvidenceForm
 
 bp = Blueprint("evidence", __name__)
+
+
+@task_page_part
+def before_and_after(task):
+    """The task page's before and after, and its assessment's draft from the figures."""
+    if not services.shows_evidence(task):
+        return {}
+    ev = services.evidence_for(task)
+    return {"evidence": ev, "assessment_draft": services.assessment_text(ev)}
 
 
 @bp.route("/tasks/<int:task_id>/evidence", methods=["GET", "POST"])

@@ -14,11 +14,12 @@ from ..concerns.models import ACCEPTED, NEW, Concern, ConcernCategory, ConcernEv
 from ..crime.stats import largest_rises
 from ..extensions import db
 from ..places.models import Locality, descendant_ids
+from .coverage import high_harm_no_task_items
 from .models import ACTIVE_STATUSES, Task, TaskingMeeting, task_concerns
 
 # The order the chair takes the items in.
 KIND_ORDER = {"pact_priority": 0, "repeat_concern": 1, "new_concern": 2, "overdue_task": 3, "due_task": 4,
-              "crime_rise": 5}
+              "crime_rise": 5, "high_harm_no_task": 6}
 
 
 def last_meeting(area_id, before=None):
@@ -56,7 +57,8 @@ def build_agenda(area, held_on, next_meeting_on=None):
 
     Concerns no task covers yet, each once: PACT priorities, repeats (raised again since first raised;
     the most raised first) and new or accepted concerns raised since the last meeting. Tasks: overdue, or
-    due before the next meeting. Then the area's largest rises in recorded crime.
+    due before the next meeting. Then the area's largest rises in recorded crime, and its high-harm wards
+    with no live task (tasking/coverage.py).
     """
     previous = last_meeting(area.id, before=held_on)
     since = previous.held_on if previous else held_on - timedelta(days=90)
@@ -90,4 +92,5 @@ def build_agenda(area, held_on, next_meeting_on=None):
                       f"{task.title} ({task.lead_organisation.name}), due {task.due_on:%d %b %Y}, "
                       f"{task.status_label.lower()}, {task.stage_label.lower()}", None, task.id))
     items.extend(largest_rises(area, since, held_on))  # police data: the area's largest rises by type
+    items.extend(high_harm_no_task_items(area))  # wards in the area's top quarter by rate that no task covers
     return sorted(items, key=lambda item: KIND_ORDER.get(item[0], 9))

@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
 
 from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField, parse_id
@@ -46,6 +46,17 @@ class TaskUpdateForm(FlaskForm):
     assessment = TextAreaField("Assessment: what changed, with evidence", validators=[Optional(), Length(max=5000)])
     we_did = TextAreaField("We did (public)", validators=[Optional(), Length(max=2000)],
                            description="What residents will read once an officer has reviewed it")
+    # Checked by portal/tasking/attachments.py (type from the bytes, size, images cleaned), not here.
+    files = MultipleFileField("Photos or documents (optional)",
+                              render_kw={"accept": "image/jpeg,image/png,image/webp,.pdf,.docx,.xlsx,.pptx,"
+                                                   ".odt,.ods,.odp"})
+
+
+class WithdrawFileForm(FlaskForm):
+    reason = TextAreaField("Why the file is being withdrawn", validators=[
+        DataRequired("Say why the file is being withdrawn"), Length(max=2000)],
+        description="Kept in the task's log. The file is no longer shown to anyone, but it is not deleted.",
+        render_kw={"rows": 3})
 
 
 def ids_only(form, field):

@@ -32,6 +32,7 @@ AGENDA_KINDS = {
     "overdue_task": "Overdue task",
     "due_task": "Task due before the next meeting",
     "crime_rise": "Rise in recorded crime",
+    "high_harm_no_task": "High harm, no task",
 }
 DECISIONS = {
     "create_task": "Create a task",
@@ -231,3 +232,39 @@ class TaskUpdate(db.Model):
     task: Mapped[Task] = relationship(back_populates="updates")
     by = relationship("User")
     organisation: Mapped[Optional[Organisation]] = relationship()
+
+
+class TaskFile(db.Model):
+    """A photo or document attached to a task update (portal/tasking/attachments.py). Never deleted:
+    withdrawn with a reason, it stays on disk and in the log but is no longer served."""
+
+    __tablename__ = "task_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("task_updates.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))  # as the person's device named it, for people to read
+    content_type: Mapped[str] = mapped_column(String(120))  # from the file's bytes, never from its name
+    size: Mapped[int]
+    # Where it is kept, relative to UPLOAD_DIR: a random name, so nothing about it comes from the request.
+    stored_as: Mapped[str] = mapped_column(String(200), unique=True)
+    by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[Optional[datetime]]
+    withdrawn_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+
+    task: Mapped[Task] = relationship()
+    update: Mapped[TaskUpdate] = relationship(backref="files")
+    by = relationship("User", foreign_keys=[by_id])
+    organisation: Mapped[Optional[Organisation]] = relationship()
+    withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
+
+    @property
+    def is_image(self):
+        return self.content_type.startswith("image/")
+
+    @property
+    def size_label(self):
+        return f"{self.size / 1024 / 1024:.1f} MB" if self.size >= 100 * 1024 else f"{max(1, self.size // 1024)} KB"

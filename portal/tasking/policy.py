@@ -93,3 +93,10 @@ def partner_sees_concern(sender, *, concern):
     linked = select(task_concerns.c.task_id).where(task_concerns.c.concern_id == concern.id)
     return db.session.execute(select(exists().where(Task.id.in_(linked),
                                                     of_organisation(sender.organisation_id)))).scalar()
+
+
+def can_withdraw_file(user, task_file):
+    """Who added a file, officers of the task's area and admins withdraw it (it stays on record)."""
+    if not can_view(user, task_file.task):
+        return False
+    return task_file.by_id == user.id or user.covers(task_file.task.area_id)

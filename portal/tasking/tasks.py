@@ -257,12 +257,13 @@ def _ask_for_review(task, by, entry, *, what="completed the task"):
 
 
 def update_task(task, *, by, version, text="", link="", stage=None, status=None, blocked_reason="",
-                victim=None, offender=None, location=None, assessment=None, we_did=None):
+                victim=None, offender=None, location=None, assessment=None, we_did=None, with_files=False):
     """Apply one update from a task's page, log it and tell the task's partners (and, when it completes
     the task, the area's officers, who review it). Flushes; the caller commits. A new "We did" for a task
     already published waits for an officer's review (residents keep the published text meanwhile). Raises
     NotAllowed, PortalError (naming the field), or ConflictError when someone saved since ``version`` (the
-    task version the page showed), saying who changed what so the user can reapply."""
+    task version the page showed), saying who changed what so the user can reapply. ``with_files``: files come
+    with it (attachments.update_with_files), so it is an update even with nothing else."""
     if not can_update(by, task):
         raise NotAllowed("You can update only your organisation's tasks")
     check_version(task, version)
@@ -271,7 +272,7 @@ def update_task(task, *, by, version, text="", link="", stage=None, status=None,
     texts = dict(victim=victim, offender=offender, location=location, assessment=assessment, we_did=we_did)
     new_stage, new_status = _next_stage_and_status(task, by=by, stage=stage, status=status,
                                                    blocked_reason=blocked_reason, text=text, texts=texts)
-    changed = (text.strip() or link.strip() or new_stage != task.stage or new_status != task.status
+    changed = (with_files or text.strip() or link.strip() or new_stage != task.stage or new_status != task.status
                or any(value not in (None, getattr(task, name)) for name, value in texts.items()))
     if not changed:
         raise PortalError("Write an update or change something before saving", field="text")

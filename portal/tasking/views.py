@@ -1,7 +1,7 @@
 import io
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -11,7 +11,6 @@ from ..access import ADMIN, ANALYST, OFFICER, PARTNER, SIGNED_IN, allow, get_all
 from ..concerns.forms import WithdrawForm
 from ..concerns.models import Concern
 from ..errors import ConflictError, NotAllowed, PortalError
-from ..evidence import services as evidence
 from ..extensions import db
 from ..forms import commit_or_conflict, form_page, page_number, parse_id, render_form, show_error
 from ..forms import int_or_none as _int
@@ -19,9 +18,9 @@ from ..partners.services import all_organisations
 from ..people.models import User
 from ..places import services as places
 from ..plan.services import action_choices
+from . import attachments, coverage, policy, task_list
 from . import corrections as task_corrections
 from . import meetings as meeting_services
-from . import policy, task_list
 from . import task_details as detail_services
 from . import tasks as task_services
 from .forms import (
@@ -32,6 +31,7 @@ from .forms import (
     TaskDetailsForm,
     TaskForm,
     TaskUpdateForm,
+    WithdrawFileForm,
     review_form_for,
 )
 from .models import AGENDA_KINDS, COMPLETED, AgendaItem, MeetingCorrection, Task, TaskingMeeting
@@ -103,18 +103,32 @@ def _review_form(task, **kwargs):
     return review_form_for(task, task_services.concerns_to_answer(task), **kwargs)
 
 
+# Features that add to a task's page register a part here, so tasking never imports them: a function of the
+# task returning names for the page (the evidence feature gives "evidence" and an "assessment_draft").
+TASK_PAGE_PARTS = []
+
+
+def task_page_part(build):
+    TASK_PAGE_PARTS.append(build)
+    return build
+
+
 def _task_page_context(task, update_form=None, review_form=None):
-    ev = evidence.evidence_for(task) if evidence.shows_evidence(task) else None
+    parts = {}
+    for build in TASK_PAGE_PARTS:
+        parts.update(build(task))
     # The page's other form is shown as it was saved, never read from a request meant for this one. An empty
-    # assessment starts from the before-and-after figures.
-    return dict(task=task, evidence=ev, form=update_form or TaskUpdateForm(
+    # assessment starts from a draft a part offers (the before-and-after figures).
+    return dict(task=task, evidence=parts.get("evidence"), form=update_form or TaskUpdateForm(
                     formdata=None, version=task.version_id, stage=task.stage, status=task.status, victim=task.victim,
                     offender=task.offender, location=task.location, we_did=task.we_did,
-                    assessment=task.assessment or (evidence.assessment_text(ev) if ev else "")),
+                    assessment=task.assessment or parts.get("assessment_draft", "")),
                 review_form=review_form or _review_form(task, formdata=None, version=task.version_id),
                 review_concerns=task_services.concerns_to_answer(task),
                 can_update=policy.can_update(current_user, task), can_review=policy.can_review(current_user, task),
                 can_change_details=policy.can_change_details(current_user, task),
+                files=attachments.files_of(task), can_withdraw_file=policy.can_withdraw_file,
+                max_file_mb=current_app.config["TASK_FILE_MAX_MB"], max_files=attachments.MAX_FILES,
                 describe=describe, today=date.today())
 
 
@@ -155,9 +169,9 @@ def update(task_id):
     require(policy.can_update(current_user, task))
     form = TaskUpdateForm()
     if _declare_task_page(task, form).validate_on_submit():
-        entry = commit_or_conflict(SAVED_MEANWHILE, lambda: task_services.update_task(
-            task, by=current_user, version=form.version.data or 0, text=form.text.data or "",
-            link=form.link.data or "", stage=form.stage.data, status=form.status.data,
+        entry = commit_or_conflict(SAVED_MEANWHILE, lambda: attachments.update_with_files(
+            task, by=current_user, files=request.files.getlist("files"), version=form.version.data or 0,
+            text=form.text.data or "", link=form.link.data or "", stage=form.stage.data, status=form.status.data,
             blocked_reason=form.blocked_reason.data or "", victim=form.victim.data, offender=form.offender.data,
             location=form.location.data, assessment=form.assessment.data, we_did=form.we_did.data))
         if entry.to_status == COMPLETED:  # the area's officers are asked to review: send it now, not in 5 minutes
@@ -236,6 +250,59 @@ def withdraw_we_did(task_id):
               "Review and publish the task again to put its 'We did' back.", "success")
         return redirect(url_for("tasking.task", task_id=task_id))
     return render_form("concerns/withdraw.html", form, **page)
+
+
+@bp.route("/tasks/<int:task_id>/files/<int:file_id>")
+@allow(SIGNED_IN)
+def task_file(task_id, file_id):
+    """A task's photo or document, to the people who may see the task: pictures shown, others downloaded."""
+    task = _visible(task_id)
+    found = attachments.servable(current_user, task, file_id)
+    if found is None:
+        abort(404)
+    task_file, path = found
+    response = send_file(path, mimetype=task_file.content_type, as_attachment=not task_file.is_image,
+                         download_name=task_file.name, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/tasks/<int:task_id>/files/<int:file_id>/withdraw", methods=["GET", "POST"])
+@allow(PARTNER, OFFICER, ADMIN)
+def withdraw_file(task_id, file_id):
+    """Withdraw a file with a reason: it stays on record but is no longer shown."""
+    task = _visible(task_id)
+    task_file = attachments.file_of(task, file_id)
+    if task_file is None:
+        abort(404)
+    require(policy.can_withdraw_file(current_user, task_file))
+    form = WithdrawFileForm()
+    if form_page("tasking/withdraw_file.html", form, task=task, task_file=task_file).validate_on_submit():
+        attachments.withdraw_file(task_file, by=current_user, reason=form.reason.data)
+        db.session.commit()
+        flash(f"{task_file.name} withdrawn: it is no longer shown, and the log says why.", "success")
+        return redirect(url_for("tasking.task", task_id=task_id, _anchor="files"))
+    return render_form("tasking/withdraw_file.html", form, task=task, task_file=task_file)
+
+
+# ---- where nobody is working yet ------------------------------------------------------------------
+
+@bp.route("/tasking/coverage/")
+@allow(OFFICER, ADMIN, ANALYST)
+def coverage_areas():
+    return render_template("tasking/coverage_areas.html", areas=places.areas())
+
+
+@bp.route("/tasking/coverage/<string:key>")
+@allow(OFFICER, ADMIN, ANALYST)
+def area_coverage(key):
+    """An area's wards by crime and ASB rate and by rise against their live tasks and open concerns, and
+    the three signals (survey, PACT, police data) of the area or a place in it (``?place=<key>``)."""
+    area = coverage.area_by_key(key) or abort(404)
+    place = coverage.place_in(area, request.args.get("place")) or abort(404)
+    return render_template("tasking/coverage.html", area=area, coverage=coverage.area_coverage(area), place=place,
+                           signals=coverage.locality_signals(place), places_in_area=coverage.places_in(area))
 
 
 # ---- tasking meetings -----------------------------------------------------------------------------

@@ -98,7 +98,8 @@ STAFF_PAGES = [("admin", "/concerns/"), ("admin", "/concerns/?page=2"), ("admin"
                ("officer", "/concerns/?mine=1"), ("partner", "/tasks/"), ("officer", "/tasks/"),
                ("analyst", "/crime/assessment"), ("analyst", "/indicators/"), ("analyst", "/crime/imports"),
                ("officer", "/tasking/meetings/{meeting}"), ("admin", "/concerns/{concern}"),
-               ("admin", "/tasks/{task}")]
+               ("admin", "/tasks/{task}"), ("officer", "/tasking/coverage/north"),
+               ("analyst", "/tasking/coverage/north?place=wem")]
 
 
 def count(app, client, url, statements):

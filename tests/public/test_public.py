@@ -302,3 +302,34 @@ def test_a_record_built_from_a_concern_with_private_data_everywhere_holds_none_o
     with pytest.raises(ValidationError):
         PublicConcern(**fields, internal_notes=private_data.internal_notes)
     assert not {"internal_notes", "street", "status_reason", "created_by_id", "pact_meeting"} & set(fields)
+
+
+def test_no_task_file_reaches_any_public_page_or_api(app, browser, private_data, tmp_path):
+    """A published task's photo (its name marked private) is never linked, named or served publicly."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal.partners.models import Organisation
+    from portal.tasking import attachments
+    from portal.tasking.models import Task, TaskFile
+
+    app.config["UPLOAD_DIR"] = str(tmp_path)
+    officer = User(email="files.officer@example.org", display_name="PC Files", role="admin")
+    db.session.add(officer)
+    db.session.flush()
+    lead = db.session.execute(select(Organisation.id).limit(1)).scalar_one()
+    task = Task(title="Dog fouling patrols", problem="Corve Street", area_id=locality("south").id,
+                locality_id=locality("ludlow").id, lead_organisation_id=lead, owner_id=officer.id,
+                due_on=date(2099, 1, 1), we_did="Dog warden patrols at school times", published=True)
+    task.concerns = [private_data]
+    db.session.add(task)
+    db.session.flush()
+    body = b"%PDF-1.4\n%%EOF\n"
+    attachments.update_with_files(task, by=officer, version=task.version_id, text="Patrol log",
+                                  files=[FileStorage(io.BytesIO(body), f"Patrol {MARK}.pdf")])
+    db.session.commit()
+    assert db.session.execute(select(TaskFile)).scalars().one().name == f"Patrol {MARK}.pdf"
+    for url in public_urls(app, private_data):
+        body_text = browser.get(url).get_data(as_text=True)
+        assert MARK not in body_text and "/files/" not in body_text, f"a task's file leaked into {url}"
