@@ -77,7 +77,9 @@ def request_follow(email, locality):
     if follower is None:
         follower = Follower(email=email)
         db.session.add(follower)
-        db.session.flush()
+    elif follower.confirmed_at is None:
+        follower.created_at = utcnow()  # kept while its newest link works (forget_unconfirmed)
+    db.session.flush()
     token = confirmation_token(follower, locality)
     hours = current_app.config["FOLLOW_CONFIRM_HOURS"]
     body = (f"Someone, probably you, asked for email updates about {locality.name} from the Shropshire "

@@ -97,7 +97,11 @@ def test_a_confirmation_link_expires_and_then_changes_nothing(app, browser):
     assert follower("late@example.org").confirmed_at is None
     broken = browser.get(f"/follow/confirm/{old[:-3]}")
     assert broken.status_code == 400 and "This link is not complete" in text_of(broken)
-    # Forgotten once its link has expired: nothing is kept for an address that never answered.
+    # Forgotten once its newest link has expired: nothing is kept for an address that never answered.
+    person.created_at = utcnow() - timedelta(hours=100)
+    db.session.commit()
+    sign_up(browser, "late@example.org")  # asked again: the new link works for 72 hours
+    assert services.forget_unconfirmed() == 0 and follower("late@example.org") is not None
     assert services.forget_unconfirmed(utcnow() + timedelta(hours=73)) == 1
     db.session.commit()
     assert follower("late@example.org") is None
@@ -244,3 +248,15 @@ def test_the_digests_we_did_links_land_on_the_item_on_the_locality_page(app, bro
     page = browser.get("/places/wem").get_data(as_text=True)
     assert f'id="concern-{concern.id}"' in page
     assert 'href="/places/wem/follow"' in page and "Get updates for this place" in page
+
+
+def test_the_daily_digest_job_is_on_the_beat_schedule_and_runs_as_a_task(app):
+    from tasks.schedule import BEAT_SCHEDULE
+
+    entry = BEAT_SCHEDULE["daily-follower-digest"]
+    celery = app.extensions["celery"]
+    assert entry["task"] == "following.send_digests" and entry["task"] in celery.tasks
+    confirmed_follower("eager@example.org", days_ago=0)
+    published_in("wem", "Noise from the car park", "Patrols on Friday nights")
+    later = (utcnow() + timedelta(seconds=1)).isoformat()
+    assert [celery.tasks[entry["task"]].delay(later).get() for _ in range(2)] == [1, 0]
