@@ -35,7 +35,7 @@ def digest_text(follower, sections):
     for place, we_dids, meetings in sections:
         lines += [place.name, "=" * len(place.name)]
         for r in we_dids:
-            link = portal_link("public.locality", key=r["locality_key"]) + f"#concern-{r['id']}"
+            link = updates.item_link(r)
             lines += [f"{r['category'].capitalize()}, {r['locality']}", f"You said: {r['you_said']}",
                       f"We did: {r['we_did']}", f"Read it and tell us if it made a difference: {link}", ""]
         for m in meetings:

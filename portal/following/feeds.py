@@ -55,7 +55,8 @@ def feed_entries(place):
     below = updates.ids_below(place)
     entries = []
     for r in updates.published_records(below, limit=FEED_ENTRIES):
-        link = portal_link("public.locality", key=r["locality_key"]) + f"#concern-{r['id']}"
+        link = updates.item_link(r)  # on the page of the list it is on now; its id never changes
+        entry_id = portal_link("public.locality", key=r["locality_key"]) + f"#concern-{r['id']}"
         lines = [f"You said ({r['raised_on']}): {r['you_said']}"]
         if r["we_did"]:
             lines.append(f"We did ({r['responded_on']}): {r['we_did']}")
@@ -64,7 +65,7 @@ def feed_entries(place):
         else:
             lines.append(f"{r['status_label']}: we are working on it.")
         changed = max(d for d in (r["raised_on"], r["responded_on"], r["decided_on"]) if d)
-        entries.append({"id": link, "link": link, "updated": _instant(datetime.fromisoformat(changed)),
+        entries.append({"id": entry_id, "link": link, "updated": _instant(datetime.fromisoformat(changed)),
                         "title": f"{r['category'].capitalize()}, {r['locality']}: {r['status_label']}",
                         "text": "\n".join(lines)})
     for m in updates.upcoming_meetings(below):

@@ -6,7 +6,7 @@ the attendance, the notes or the partners of the meeting that set it.
 """
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..concerns.models import RESPONDED, Concern, ConcernEvent, PactMeeting
@@ -63,3 +63,20 @@ def we_dids_published(locality_ids, after, until):
     hold_localities()
     records = [public.public_record(c) for c in db.session.execute(query).scalars()]
     return [r for r in records if r["we_did"]]
+
+
+def item_link(record):
+    """The absolute address of a published concern's item on its locality's page, on the page of that list
+    it is on (newest first, PER_PAGE a page), so the #concern-<id> anchor is there to land on."""
+    from ..notifications.services import portal_link
+    from ..places.models import Locality
+    from ..public.views import PER_PAGE
+
+    place = db.session.execute(select(Locality).where(Locality.key == record["locality_key"])).scalar_one()
+    raised = date.fromisoformat(record["raised_on"])
+    newer = (public.published_query(public.PublicFilters(locality_ids=ids_below(place))).order_by(None)
+             .where(or_(Concern.raised_on > raised, (Concern.raised_on == raised) & (Concern.id > record["id"])))
+             .with_only_columns(func.count()))
+    page = db.session.execute(newer).scalar_one() // PER_PAGE + 1
+    values = {"page": page} if page > 1 else {}
+    return portal_link("public.locality", key=place.key, **values) + f"#concern-{record['id']}"
