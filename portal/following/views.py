@@ -4,12 +4,13 @@ Never cached (private, no-store: the forms carry a CSRF token). Sign-ups are rat
 (IP) and per email, and every sign-up gets the same answer whether the email is known or not. The
 read-only feeds are in feeds.py, a blueprint nested in this one that public caching applies to.
 """
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ..access import PUBLIC, allow
 from ..extensions import csrf, db, limiter
 from ..forms import form_page
 from . import feeds, services
+from .feeds import place_or_404
 from .forms import ButtonForm, FollowForm
 
 bp = Blueprint("following", __name__)
@@ -19,13 +20,6 @@ bp.register_blueprint(feeds.bp)
 def email_key():
     """The per-email rate limit's key: a digest of the address typed, never the address."""
     return "follow-email:" + services.email_digest((request.form.get("email") or "").strip())
-
-
-def place_or_404(key):
-    place = services.followable(key)
-    if place is None:
-        abort(404)
-    return place
 
 
 @bp.route("/places/<key>/follow", methods=["GET", "POST"])
