@@ -9,7 +9,10 @@ from .logging import configure_logging
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
 FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime",
-            "indicators", "reporting", "evidence")
+            "indicators", "reporting", "evidence", "following")
+# Blueprints whose anonymous responses may be kept by browsers and proxies (each view opts in with
+# portal.public.caching.http_cached); every other blueprint's responses are private, no-store.
+PUBLICLY_CACHED_BLUEPRINTS = frozenset({"public", "following.feeds"})
 
 
 def create_app(config=None):
@@ -122,6 +125,10 @@ def register_hooks(app):
     from .tasking.chain import related_to
 
     app.jinja_env.globals["related_records_of"] = related_to
+    # The public list links to the county's feeds and sign-up (portal/following).
+    from .following.services import county_key
+
+    app.jinja_env.globals["county_key"] = county_key
 
     @app.context_processor
     def inject_navigation():
@@ -151,13 +158,13 @@ def register_hooks(app):
 
 def private_responses_not_stored(response):
     """Internal data never lingers in a browser's or a proxy's cache: anything answered to a signed-in
-    person, or by a blueprint other than the public one, is sent with Cache-Control: private, no-store."""
+    person, or by a blueprint not in PUBLICLY_CACHED_BLUEPRINTS, is sent with Cache-Control: private, no-store."""
     from flask import request
     from flask_login import current_user
 
     if request.endpoint == "static":
         return response
-    if request.blueprint != "public" or current_user.is_authenticated:
+    if request.blueprint not in PUBLICLY_CACHED_BLUEPRINTS or current_user.is_authenticated:
         response.headers["Cache-Control"] = "private, no-store"
         response.headers.pop("Expires", None)
     return response

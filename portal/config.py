@@ -115,6 +115,11 @@ class Config:
         self.REPORT_RATE_LIMIT = os.environ.get("REPORT_RATE_LIMIT", "5 per hour")
         # The longest a resident's email address is kept when their concern stays open (days).
         self.REPORT_EMAIL_DAYS = int(os.environ.get("REPORT_EMAIL_DAYS", "365"))
+        # Residents asking for updates about a place (portal/following): per address (IP) and per email.
+        self.FOLLOW_RATE_LIMIT = os.environ.get("FOLLOW_RATE_LIMIT", "10 per hour")
+        self.FOLLOW_EMAIL_RATE_LIMIT = os.environ.get("FOLLOW_EMAIL_RATE_LIMIT", "3 per day")
+        # How long a "confirm you want updates" link works.
+        self.FOLLOW_CONFIRM_HOURS = float(os.environ.get("FOLLOW_CONFIRM_HOURS", "72"))
         self.RATELIMIT_HEADERS_ENABLED = True  # a 429 says when to try again (Retry-After)
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
         # The most a zipped police.uk file may inflate to (checked while inflating).

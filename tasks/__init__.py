@@ -8,7 +8,8 @@ from celery import Celery, Task
 
 from .schedule import BEAT_SCHEDULE
 
-TASK_MODULES = ["tasks.maintenance", "tasks.notifications", "tasks.crime", "tasks.indicators", "tasks.reporting"]
+TASK_MODULES = ["tasks.maintenance", "tasks.notifications", "tasks.crime", "tasks.indicators", "tasks.reporting",
+                "tasks.following"]
 
 
 def celery_init_app(app):

@@ -12,6 +12,8 @@ BEAT_SCHEDULE = {
                              "kwargs": {"sources": ["police_crime"]}},
     # An upload whose worker was lost and that no worker took back is shown failed, with a retry.
     "fail-stale-crime-uploads": {"task": "crime.fail_stale_uploads", "schedule": crontab(minute="*/10")},
+    # Residents following a place: one digest a day at most, only when there is news (portal/following).
+    "daily-follower-digest": {"task": "following.send_digests", "schedule": crontab(hour=7, minute=15)},
     "nightly-portal-indicators": {"task": "indicators.rollup_portal", "schedule": crontab(hour=2, minute=0)},
     # A resident's address is kept until their concern is closed, and never longer than REPORT_EMAIL_DAYS.
     "forget-old-resident-addresses": {"task": "reporting.forget_old_addresses", "schedule": crontab(hour=4, minute=0)},

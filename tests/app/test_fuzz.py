@@ -136,6 +136,7 @@ def form_cases():
         cases["concern withdrawal"] = (f"/concerns/{concern.id}/withdraw", {
             "version": str(concern.version_id), "reason": "Asked by the resident"})
     cases["task withdrawal"] = (f"/tasks/{task.id}/withdraw", {"reason": "Cancelled"})
+    cases["follow a place"] = ("/places/wem/follow", {"email": "pat@example.org"})
     return cases
 
 

@@ -40,7 +40,8 @@ def public_bodies(resident, app, concern):
     with app.test_request_context():
         urls += [url_for("public.you_said_we_did", q="Wem"), url_for("public.locality", key=WEM),
                  url_for("public.map_points", q="Wem"), url_for("public.concerns_csv", q="Wem"),
-                 url_for("public.neighbourhood_priorities", key=WEM)]
+                 url_for("public.neighbourhood_priorities", key=WEM), url_for("following.feeds.atom", key=WEM),
+                 url_for("following.feeds.atom", key="shropshire")]
     bodies = {}
     for url in urls:
         response = resident.get(url)

@@ -330,7 +330,8 @@ class SmtpHandler(socketserver.StreamRequestHandler):
                 if line == ".":
                     message = email.message_from_string("\n".join(data), policy=email.policy.default)
                     self.server.received.append({"to": recipients, "text": f"Subject: {message['Subject']}\n"
-                                                                           f"{message.get_content()}"})
+                                                                           f"{message.get_content()}",
+                                                 "headers": dict(message.items())})
                     recipients, data = [], None
                     self.reply("250 queued")
                 else:
