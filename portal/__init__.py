@@ -9,7 +9,7 @@ from .logging import configure_logging
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
 FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime",
-            "indicators")
+            "indicators", "feedback")
 
 
 def create_app(config=None):
@@ -38,6 +38,8 @@ def connect_signals(app):
     """Every signal receiver, in one place: a lower feature sends, a higher one answers or reacts.
     (blinker keeps one connection per receiver, so building several apps connects each once.)"""
     from .concerns import signals as concern_signals
+    from .feedback import services as feedback
+    from .public import signals as public_signals
     from .tasking import corrections as tasking_corrections
     from .tasking import policy as tasking_policy
 
@@ -45,6 +47,9 @@ def connect_signals(app):
     concern_signals.partner_visibility.connect(tasking_policy.partner_sees_concern)
     # Words redacted from a concern leave the agenda items, tasks, task logs and messages that copied them.
     concern_signals.text_redacted.connect(tasking_corrections.scrub_redacted_text)
+    # ... and residents' comments on it; approved comments are part of what the public pages show.
+    concern_signals.text_redacted.connect(feedback.scrub_redacted_text)
+    public_signals.data_version.connect(feedback.data_version_part)
 
 
 def register_extensions(app):
@@ -119,6 +124,13 @@ def register_hooks(app):
     from .tasking.chain import related_to
 
     app.jinja_env.globals["related_records_of"] = related_to
+    # Residents' answers under a "We did": approved comments on the public pages, everything for staff.
+    from .feedback import policy as feedback_policy
+    from .feedback import services as feedback
+
+    app.jinja_env.globals["approved_comments_of"] = feedback.approved_comments
+    app.jinja_env.globals["feedback_for_officers"] = feedback.for_officers
+    app.jinja_env.globals["may_moderate_feedback"] = feedback_policy.can_moderate
 
     @app.context_processor
     def inject_navigation():

@@ -111,6 +111,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
+        # Residents' "Has this made a difference?" answers sent from one address.
+        self.FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "20 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True  # a 429 says when to try again (Retry-After)
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
         # The most a zipped police.uk file may inflate to (checked while inflating).

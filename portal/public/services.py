@@ -31,6 +31,7 @@ from ..extensions import db
 from ..places.models import Locality, descendant_ids
 from ..places.services import hold_localities
 from .record import PublicConcern
+from .signals import data_version as version_parts
 
 # Residents see five states, not the partnership's workflow: the last two with the reason, as "We did" is.
 RAISED, IN_HAND, DONE, NO_ACTION, COUNTY = "raised", "in_hand", "responded", "no_further_action", "escalated"
@@ -166,8 +167,9 @@ def data_version():
     row = db.session.execute(select(func.count(Concern.id), func.max(Concern.updated_at))
                              .where(Concern.published.is_(True))).one()
     meetings = db.session.execute(select(func.max(PactMeeting.updated_at))).scalar()
-    return "-".join(str(part.isoformat() if hasattr(part, "isoformat") else part or 0)
-                    for part in (row[0], row[1], meetings))
+    # With what higher features show on these pages (residents' approved comments: signals.py).
+    return "-".join([str(part.isoformat() if hasattr(part, "isoformat") else part or 0)
+                     for part in (row[0], row[1], meetings)] + [str(part) for _, part in version_parts.send()])
 
 
 # ---- boundaries, simplified once per process -------------------------------------------------
