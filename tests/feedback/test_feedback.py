@@ -68,6 +68,9 @@ def test_a_resident_answers_and_is_returned_to_the_item_with_a_confirmation(app,
     assert "Still speeding every morning" not in back  # not approved yet
     [row] = answers_of(we_did)
     assert (row.answer, row.comment, row.comment_status) == ("no", "Still speeding every morning", "pending")
+    # The item's page (token, this browser's answer) is never stored; the shared pages stay cacheable.
+    assert browser.get(answer_url(we_did)).headers["Cache-Control"] == "private, no-store"
+    assert Browser(app).get("/places/wem").headers["Cache-Control"].startswith("public")
 
 
 def test_one_answer_per_browser_a_second_replaces_the_first(app, browser, we_did):
