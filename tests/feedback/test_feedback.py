@@ -219,7 +219,7 @@ def not_fixed(area="north", held_on=None):
             if item[0] == "residents_not_fixed"]
 
 
-def test_a_mostly_no_concern_comes_back_on_the_next_agenda_once(app, we_did):
+def test_a_mostly_no_concern_comes_back_on_the_next_agenda_once(app, as_role, we_did):
     say(we_did, "no", "no")
     assert not_fixed() == []  # two answers are too few to say
     say(we_did, "no", "no", "yes", "yes")  # the same browsers again: replaced, 2 of 4 is not more than half
@@ -231,6 +231,8 @@ def test_a_mostly_no_concern_comes_back_on_the_next_agenda_once(app, we_did):
     assert not_fixed("south") == []
     meeting = new_meeting(held_on=date.today() - timedelta(days=1))
     assert [i.concern_id for i in meeting.items if i.kind == "residents_not_fixed"] == [we_did.id]
+    chair_reads = text_of(as_role("officer").get(f"/tasking/meetings/{meeting.id}"))
+    assert "Residents say not fixed" in chair_reads and "3 of 5 residents answered “No”" in chair_reads
     assert not_fixed() == []  # once: the same answers do not bring it back again
     say(we_did, "no", "no", "no")  # answers since it came back
     assert [item[2] for item in not_fixed()] == [we_did.id]
