@@ -45,7 +45,8 @@ def answer_page(concern_id):
         form.answer.data = chosen if chosen in ANSWERS else (earlier.answer if earlier else None)
         form.comment.data = earlier.comment if earlier and not request.args.get("answer") else ""
         form.next.data = safe_next(request.args.get("next")) or ""
-    context = dict(record=record, earlier=earlier)
+    context = dict(record=record, earlier=earlier,
+                   back=safe_next(form.next.data or request.args.get("next")) or url_for("public.you_said_we_did"))
     if form.validate_on_submit():
         form_page("feedback/answer.html", form, **context)
         ident = ident or browsers.new_browser_id()
@@ -105,9 +106,10 @@ def redact(answer_id):
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
-        form_page("feedback/redact.html", form, answer=answer)
+        form_page("feedback/redact.html", form, answer=answer, back=_back_to_staff_page(answer, form.next.data))
         services.redact_comment(answer, by=current_user, text=form.text.data)
         db.session.commit()
         flash("The words were removed from the comment", "success")
         return redirect(_back_to_staff_page(answer, form.next.data) + f"#comment-{answer.id}")
-    return render_template("feedback/redact.html", form=form, answer=answer), 400 if form.errors else 200
+    return render_template("feedback/redact.html", form=form, answer=answer,
+                           back=_back_to_staff_page(answer, form.next.data)), 400 if form.errors else 200

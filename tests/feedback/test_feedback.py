@@ -121,6 +121,9 @@ def test_bad_answers_change_nothing_and_say_which_field(app, browser, we_did):
 def test_the_return_address_stays_on_this_site(app, browser, we_did):
     response = answer(browser, we_did, "yes", next="//evil.example/phish")
     assert response.headers["Location"].endswith(answer_url(we_did))
+    refused = browser.post(answer_url(we_did), {"answer": "", "next": "javascript:alert(1)"})
+    assert refused.status_code == 400
+    assert 'href="/you-said-we-did" class="govuk-back-link"' in refused.get_data(as_text=True)
 
 
 def test_answers_from_one_address_are_rate_limited(make_app, we_did):
