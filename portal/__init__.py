@@ -9,7 +9,7 @@ from .logging import configure_logging
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
 FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime",
-            "indicators", "reporting", "evidence", "following")
+            "indicators", "reporting", "evidence", "following", "feedback")
 # Blueprints whose anonymous responses may be kept by browsers and proxies (each view opts in with
 # portal.public.caching.http_cached); every other blueprint's responses are private, no-store.
 PUBLICLY_CACHED_BLUEPRINTS = frozenset({"public", "following.feeds"})
@@ -41,6 +41,8 @@ def connect_signals(app):
     """Every signal receiver, in one place: a lower feature sends, a higher one answers or reacts.
     (blinker keeps one connection per receiver, so building several apps connects each once.)"""
     from .concerns import signals as concern_signals
+    from .feedback import services as feedback
+    from .public import signals as public_signals
     from .reporting import services as reporting
     from .tasking import corrections as tasking_corrections
     from .tasking import policy as tasking_policy
@@ -51,6 +53,9 @@ def connect_signals(app):
     concern_signals.text_redacted.connect(tasking_corrections.scrub_redacted_text)
     # A resident who raised a concern online is told when it is accepted, responded to or closed.
     concern_signals.status_changed.connect(reporting.tell_reporter)
+    # Redacted words also leave residents' comments; approved comments are part of what public pages show.
+    concern_signals.text_redacted.connect(feedback.scrub_redacted_text)
+    public_signals.data_version.connect(feedback.data_version_part)
 
 
 def register_extensions(app):
@@ -125,10 +130,21 @@ def register_hooks(app):
     from .tasking.chain import related_to
 
     app.jinja_env.globals["related_records_of"] = related_to
+    # The plain before-and-after line under each published "We did" (portal/evidence), by concern id.
+    from .evidence.services import public_lines
+
+    app.jinja_env.globals["evidence_lines_of"] = public_lines
     # The public list links to the county's feeds and sign-up (portal/following).
     from .following.services import county_key
 
     app.jinja_env.globals["county_key"] = county_key
+    # Residents' answers under a "We did": approved comments on the public pages, everything for staff.
+    from .feedback import policy as feedback_policy
+    from .feedback import services as feedback
+
+    app.jinja_env.globals["approved_comments_of"] = feedback.approved_comments
+    app.jinja_env.globals["feedback_for_officers"] = feedback.for_officers
+    app.jinja_env.globals["may_moderate_feedback"] = feedback_policy.can_moderate
 
     @app.context_processor
     def inject_navigation():

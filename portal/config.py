@@ -120,6 +120,8 @@ class Config:
         self.FOLLOW_EMAIL_RATE_LIMIT = os.environ.get("FOLLOW_EMAIL_RATE_LIMIT", "3 per day")
         # How long a "confirm you want updates" link works.
         self.FOLLOW_CONFIRM_HOURS = float(os.environ.get("FOLLOW_CONFIRM_HOURS", "72"))
+        # Residents' "Has this made a difference?" answers sent from one address.
+        self.FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "20 per hour")
         self.RATELIMIT_HEADERS_ENABLED = True  # a 429 says when to try again (Retry-After)
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "200")) * 1024 * 1024
         # The most a zipped police.uk file may inflate to (checked while inflating).

@@ -3,6 +3,7 @@ from . import maintenance  # noqa: F401  (seed_records)
 from .concerns import models as concerns  # noqa: F401
 from .crime import models as crime  # noqa: F401
 from .evidence import models as evidence  # noqa: F401
+from .feedback import models as feedback  # noqa: F401
 from .following import models as following  # noqa: F401
 from .indicators import models as indicators  # noqa: F401
 from .notifications import models as notifications  # noqa: F401

@@ -150,6 +150,7 @@ def load_plan(seed_dir):
     if new:
         plan.title, plan.source = doc["title"], doc.get("source", "")
     plans.record()
+    by_title = {}  # actions by title: a portal measure may be reported beside one of them ("beside_action")
     for t in doc["themes"]:
         if plan is None:
             break
@@ -164,10 +165,11 @@ def load_plan(seed_dir):
             if new:
                 _fill_action(action, a, orgs)
             actions.record()
+            by_title[a["title"]] = action
             for ind in a.get("indicators") or []:
                 created += _load_indicator(indicators, ind, action)
     for ind in doc.get("portal_indicators") or []:
-        created += _load_indicator(indicators, ind, None)
+        created += _load_indicator(indicators, ind, by_title.get(ind.get("beside_action")))
     indicators.record()
     return created
 

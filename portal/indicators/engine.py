@@ -166,6 +166,21 @@ TASKS_SQL = share_sql("""
         WHERE t.status != 'escalated'
         GROUP BY a.ancestor_id, pm.period_type, pm.period_start""", "on_time", "due", "tasks-completed-on-time")
 
+# Share of residents' answers to "Has this made a difference?" given in the period that said Yes or Partly
+# (feedback.models.MADE_A_DIFFERENCE), by the answered concern's locality: the portal's own evidence from
+# whoever chose to answer, not a sample survey like NI 21 and NI 5.
+FEEDBACK_SQL = share_sql("""
+        SELECT a.ancestor_id AS locality_id, pm.period_type, pm.period_start,
+               COUNT(*) AS answers,
+               SUM(CASE WHEN f.answer IN ('yes', 'partly') THEN 1 ELSE 0 END) AS made_a_difference
+        FROM feedback_answers f
+        JOIN concerns c ON c.id = f.concern_id
+        JOIN ancestors a ON a.locality_id = c.locality_id
+        JOIN period_months pm ON pm.month = {month_of_answer}
+        JOIN periods p ON p.period_type = pm.period_type AND p.period_start = pm.period_start
+        GROUP BY a.ancestor_id, pm.period_type, pm.period_start""", "made_a_difference", "answers",
+                         "residents-say-made-a-difference")
+
 # The latest hand-entered figure for each indicator, locality and period: it replaces whatever the
 # other sources computed for that key (an analyst's figure for the real measure beats a proxy).
 MANUAL_DELETE_SQL = f"""
@@ -235,6 +250,8 @@ def _dialect_sql(sql):
         plus_28=plus_28, distinct="IS DISTINCT FROM" if postgres else "IS NOT",
         month_of_raised="date_trunc('month', c.raised_on)::date" if postgres else "date(c.raised_on, 'start of month')",
         month_of_due="date_trunc('month', t.due_on)::date" if postgres else "date(t.due_on, 'start of month')",
+        month_of_answer="date_trunc('month', f.answered_at)::date" if postgres
+        else "date(f.answered_at, 'start of month')",
     )
 
 
@@ -358,8 +375,10 @@ def portal_figures_stale():
     run = db.session.get(RollupRun, "portal")
     if run is None or run.on_day < date.today():
         return True
-    tables = ["concerns"] + (["tasks"] if inspect(db.session.get_bind()).has_table("tasks") else [])
-    changed = [_datetime(db.session.execute(text(f"SELECT MAX(updated_at) FROM {t}")).scalar()) for t in tables]
+    present = inspect(db.session.get_bind())
+    tables = [(t, "updated_at") for t in ("concerns", "tasks") if t == "concerns" or present.has_table(t)]
+    tables += [("feedback_answers", "answered_at")] if present.has_table("feedback_answers") else []
+    changed = [_datetime(db.session.execute(text(f"SELECT MAX({column}) FROM {t}")).scalar()) for t, column in tables]
     return any(at is not None and at > run.finished_at for at in changed)
 
 
@@ -368,10 +387,10 @@ def _datetime(value):
 
 
 def _portal_statements():
-    # The tasks table comes with the tasking feature; a deployment without it still rolls up concerns.
-    if inspect(db.session.get_bind()).has_table("tasks"):
-        return [WE_DID_SQL, TASKS_SQL]
-    return [WE_DID_SQL]
+    # The tasks and feedback tables come with their features; a deployment without them still rolls up concerns.
+    tables = inspect(db.session.get_bind())
+    return [WE_DID_SQL] + ([TASKS_SQL] if tables.has_table("tasks") else []) + (
+        [FEEDBACK_SQL] if tables.has_table("feedback_answers") else [])
 
 
 # The statements of each source's unit of work.

@@ -33,6 +33,7 @@ from ..paging import Order, seek_page
 from ..places.models import Locality, descendant_ids
 from ..places.services import hold_localities
 from .record import PublicConcern
+from .signals import data_version as version_parts
 
 # Residents see five states, not the partnership's workflow: the last two with the reason, as "We did" is.
 RAISED, IN_HAND, DONE, NO_ACTION, COUNTY = "raised", "in_hand", "responded", "no_further_action", "escalated"
@@ -186,8 +187,10 @@ def data_version():
     # A police.uk month imported changes the evidence lines under published "We did"s (evidence.public_lines).
     meetings, imported = db.session.execute(select(func.max(PactMeeting.updated_at),
                                                    select(func.max(CrimeImport.id)).scalar_subquery())).one()
-    return "-".join(str(part.isoformat() if hasattr(part, "isoformat") else part or 0)
-                    for part in (row[0], row[1], meetings, imported))
+    # With what higher features show on these pages (residents' approved comments: signals.py).
+    parts = [str(part.isoformat() if hasattr(part, "isoformat") else part or 0)
+             for part in (row[0], row[1], meetings, imported)]
+    return "-".join(parts + [str(part) for _, part in version_parts.send()])
 
 
 # ---- boundaries, simplified once per process -------------------------------------------------

@@ -21,7 +21,6 @@ from .. import spreadsheets
 from ..access import PUBLIC, allow
 from ..concerns.models import ConcernCategory
 from ..crime.stats import headline_crime
-from ..evidence import services as evidence
 from ..extensions import db
 from ..forms import int_or_none, page_number
 from ..places.models import Locality, descendant_ids
@@ -146,7 +145,6 @@ def you_said_we_did():
         matches = services.find_localities(form.q.data) if form.q.data else []
         return Markup(render_template(
             "public/_list_body.html", form=form, page=page, records=records, matches=matches,
-            evidence_lines=evidence.public_lines([c.id for c in page.items]),
             page_url=lambda n: url_for("public.you_said_we_did", **page.link_args(n), **args),
             map_url=url_for("public.map_page", **args)))
 
@@ -167,10 +165,9 @@ def locality(key):
         below = list(db.session.execute(descendant_ids(loc.id)).scalars())
         page = services.published_page(services.PublicFilters(locality_ids=below), page_no, PER_PAGE, **position)
         info = services.locality_page(loc)
-        lines = evidence.public_lines([c.id for c in page.items])
         return {name: Markup(render_template(
             f"public/_locality_{name}.html", locality=loc, info=info, page=page,
-            records=[services.public_record(c) for c in page.items], evidence_lines=lines,
+            records=[services.public_record(c) for c in page.items],
             page_url=lambda n: url_for("public.locality", key=key, **page.link_args(n))))
             for name in ("records", "meeting")}
 

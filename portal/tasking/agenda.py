@@ -4,7 +4,10 @@ task covers yet, tasks overdue or due before the next meeting, and the area's la
 A *repeat* concern is one that came back: raised again at a later PACT meeting or contact and linked to
 the open concern it repeats (a 'repeat' entry in the concern's history, or a concern whose
 ``repeat_of_id`` names it). Several residents raising it at one meeting (``raised_count`` > 1) is one
-raising, not a repeat."""
+raising, not a repeat.
+
+A concern *residents say is not fixed* (feedback.services.not_fixed_counts) comes back once: on the next
+agenda after the answers that made it so, then again only if later answers say so again."""
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select
@@ -13,13 +16,14 @@ from sqlalchemy.orm import aliased, selectinload
 from ..concerns.models import ACCEPTED, NEW, Concern, ConcernCategory, ConcernEvent
 from ..crime.stats import largest_rises
 from ..extensions import db
+from ..feedback.services import not_fixed_counts
 from ..places.models import Locality, descendant_ids
 from .coverage import high_harm_no_task_items
-from .models import ACTIVE_STATUSES, Task, TaskingMeeting, task_concerns
+from .models import ACTIVE_STATUSES, AgendaItem, Task, TaskingMeeting, task_concerns
 
 # The order the chair takes the items in.
-KIND_ORDER = {"pact_priority": 0, "repeat_concern": 1, "new_concern": 2, "overdue_task": 3, "due_task": 4,
-              "crime_rise": 5, "high_harm_no_task": 6}
+KIND_ORDER = {"pact_priority": 0, "repeat_concern": 1, "residents_not_fixed": 2, "new_concern": 3,
+              "overdue_task": 4, "due_task": 5, "crime_rise": 6, "high_harm_no_task": 7}
 
 
 def last_meeting(area_id, before=None):
@@ -83,6 +87,7 @@ def build_agenda(area, held_on, next_meeting_on=None):
     for cid, priority, residents, count, raised_on, said, place, category_name in rows:
         kind = "pact_priority" if priority else ("repeat_concern" if count > 1 else "new_concern")
         items.append((kind, concern_summary(category_name, place, raised_on, residents, count, said), cid, None))
+    items.extend(not_fixed_items(area, {item[2] for item in items}))
     tasks = db.session.execute(
         select(Task).where(Task.area_id == area.id, Task.status.in_(ACTIVE_STATUSES), Task.due_on <= until)
         .options(selectinload(Task.lead_organisation)).order_by(Task.due_on, Task.id)).scalars().all()
@@ -94,3 +99,26 @@ def build_agenda(area, held_on, next_meeting_on=None):
     items.extend(largest_rises(area, since, held_on))  # police data: the area's largest rises by type
     items.extend(high_harm_no_task_items(area))  # wards in the area's top quarter by rate that no task covers
     return sorted(items, key=lambda item: KIND_ORDER.get(item[0], 9))
+
+
+def not_fixed_items(area, listed=()):
+    """Agenda items for the area's published concerns whose residents say the "We did" has not fixed it
+    (feedback.services.not_fixed_counts), counting only answers since the concern last came back on an
+    agenda (when that agenda was built): each majority of "No" brings a concern back once. Skips concern
+    ids already ``listed``."""
+    last_back = (select(AgendaItem.concern_id.label("concern_id"), func.max(TaskingMeeting.created_at).label("at"))
+                 .join(TaskingMeeting, TaskingMeeting.id == AgendaItem.meeting_id)
+                 .where(AgendaItem.kind == "residents_not_fixed").group_by(AgendaItem.concern_id).subquery())
+    tally = not_fixed_counts(last_back)
+    category = aliased(ConcernCategory)
+    rows = db.session.execute(
+        select(Concern.id, Locality.name, category.name, Concern.we_did, tally.c.no, tally.c.answers)
+        .join(tally, tally.c.concern_id == Concern.id)
+        .join(Locality, Locality.id == Concern.locality_id)
+        .join(category, category.id == Concern.category_id)
+        .where(Concern.locality_id.in_(descendant_ids(area.id)))
+        .order_by((tally.c.no * 1.0 / tally.c.answers).desc(), tally.c.answers.desc(), Concern.id)).all()
+    return [("residents_not_fixed",
+             f"Residents say not fixed: {category_name.capitalize()} in {place}: {no} of {answers} residents "
+             f"answered “No” to whether this made a difference. We did: “{we_did}”", cid, None)
+            for cid, place, category_name, we_did, no, answers in rows if cid not in listed]

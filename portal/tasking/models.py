@@ -28,6 +28,7 @@ PRIORITIES = (("high", "High"), ("medium", "Medium"), ("low", "Low"))
 AGENDA_KINDS = {
     "pact_priority": "PACT priority",
     "repeat_concern": "Repeat concern",
+    "residents_not_fixed": "Residents say not fixed",
     "new_concern": "New or accepted concern",
     "overdue_task": "Overdue task",
     "due_task": "Task due before the next meeting",

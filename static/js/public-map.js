@@ -22,7 +22,11 @@
       (r.we_did || !r.reason ? '<p class="govuk-body-s"><strong>We did</strong>' + (r.responded_on ? " (" + date(r.responded_on) + ")" : "") + ": " +
       text(r.we_did || "We are working on it.") + "</p>" : "") +
       (r.reason ? '<p class="govuk-body-s"><strong>' + LABELS[r.status] + "</strong>" + (r.decided_on ? " (" + date(r.decided_on) + ")" : "") +
-      ": " + text(r.reason) + "</p>" : "") + "</div>";
+      ": " + text(r.reason) + "</p>" : "") +
+      // The question is asked on the item's own page, which carries the form's token (feedback/views.py).
+      (r.we_did ? '<p class="govuk-body-s"><a class="govuk-link" href="' +
+        text(box.dataset.feedbackUrl.replace("/0/", "/" + r.id + "/")) + '">Has this made a difference? Tell us</a></p>' : "") +
+      "</div>";
   }
 
   fetch(box.dataset.pointsUrl, { headers: { Accept: "application/json" } })

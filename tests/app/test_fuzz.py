@@ -137,7 +137,23 @@ def form_cases():
             "version": str(concern.version_id), "reason": "Asked by the resident"})
     cases["task withdrawal"] = (f"/tasks/{task.id}/withdraw", {"reason": "Cancelled"})
     cases["follow a place"] = ("/places/wem/follow", {"email": "pat@example.org"})
+    cases.update(feedback_cases())
     return cases
+
+
+def feedback_cases():
+    """A resident's answer under a published "We did", and an officer's redaction of its comment."""
+    from portal.feedback import services as feedback
+
+    answered = db.session.execute(select(Concern).where(Concern.published.is_(True), Concern.we_did != "",
+                                                        Concern.status == "responded").limit(1)).scalar()
+    if answered is None:
+        return {}
+    row, _ = feedback.record_answer(answered.id, browser_id="f" * 32, answer="no", comment="Still the same")
+    db.session.commit()
+    return {"difference answer": (f"/you-said-we-did/{answered.id}/made-a-difference",
+                                  {"answer": "no", "comment": "Nothing changed", "next": "/places/wem"}),
+            "comment redaction": (f"/feedback/comments/{row.id}/redact", {"text": "Still", "next": ""})}
 
 
 @pytest.mark.both_databases
@@ -145,7 +161,7 @@ def test_no_value_in_any_form_field_gives_a_server_error(app, backend):
     admin = Browser(app).sign_in(DEMO_EMAILS["admin"])
     cases = form_cases()
     assert {"concern", "pact meeting", "task", "task update", "tasking meeting", "user", "partner",
-            "locality"} <= set(cases)
+            "locality", "difference answer", "comment redaction"} <= set(cases)
     for _name, (url, valid) in cases.items():
         @given(changes=st.dictionaries(st.sampled_from(sorted(valid)), VALUE, min_size=1, max_size=4))
         @settings(FUZZ)

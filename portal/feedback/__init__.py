@@ -1,0 +1,1 @@
+""""Has this made a difference?": residents' answers to a published "We did", and their moderated comments."""
