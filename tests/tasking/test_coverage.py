@@ -134,7 +134,7 @@ def test_the_signals_disagree_where_residents_and_the_police_data_see_different_
     assert as_role("partner").get("/tasking/coverage/north").status_code == 403
 
 
-def test_speeding_and_parking_are_what_the_crime_data_cannot_see():
+def test_speeding_and_parking_are_what_the_crime_data_cannot_see(app):  # the seeded category -> type table
     assert coverage.crime_types_for("VEHICLE RELATED - SPEEDING TRAFFIC") == ()
     assert coverage.crime_types_for("VEHICLE RELATED - CARS PARKED ILLEGALLY / INCONVENIENTLY") == ()
     assert coverage.crime_types_for("ASB - NOISE") == ("anti-social-behaviour",)
