@@ -66,13 +66,15 @@ NO_ZOOM = re.compile(r"user-scalable\s*=\s*(no|0)\b|maximum-scale\s*=\s*1(\.0*)?
 
 @pytest.fixture
 def every_page_data(app):
-    """What the seed lacks for some pages: a North task for the partner holding a concern, a published
-    concern, a Bronze tasking meeting with its agenda, and a crime upload that failed."""
+    """What the seed lacks for some pages: North tasks for the partner (one open, one completed and
+    awaiting review), each holding a concern, a published concern, a Bronze tasking meeting with its
+    agenda, and a crime upload that failed."""
     from portal.crime.models import CrimeUpload
 
-    from ..factories import logged_concern, new_concern, new_meeting, new_task
+    from ..factories import completed, logged_concern, new_concern, new_meeting, new_task
 
     new_task(new_concern())
+    completed(new_task(new_concern(said="Cars racing down the High Street")), we_did="Speed checks every week")
     logged_concern(10, answered_after=3)
     new_meeting()
     db.session.add(CrimeUpload(file_name="2010-03-west-mercia-street.csv", task_id="every-page", status="failed",
