@@ -1,12 +1,12 @@
 """Every page, for everyone, on a 320 px phone: no sideways scrolling, pinch-zoom allowed, unique ids,
-no serious or critical axe-core violation.
+the white body down to the page's bottom, no serious or critical axe-core violation.
 
 The pages are found in ``app.url_map`` (as tests/app/test_access.py finds the routes), so a page added
 later is checked without anyone listing it. Each role visits every HTML page it may use; public pages
 are visited signed out. Values for the URL's arguments come from the seeded data: for ``<int:xxx_id>``
 the newest rows of the model named ``...Xxx`` (from the view's own feature first), narrowed by the
 arguments already chosen (an agenda item of the chosen meeting); for ``<key>``, ``<code>`` and the like,
-values of a model's column of that name. The first value the role gets an HTML page for is used.
+values of a model's column of that name. The first SAMPLES values the role gets an HTML page for are used.
 """
 import itertools
 import re
@@ -22,7 +22,7 @@ from ..conftest import DEMO_EMAILS, Browser
 from .conftest import new_page, serious_violations, sign_in, with_axe
 
 PHONE = 320
-# Not pages: data, feeds and files (their own tests cover them), and signing out.
+# Not pages: data, feeds and files (their own tests cover them).
 NOT_PAGES = re.compile(r"\.(json|geojson|csv|xml|rss|atom|ics|txt|pdf|xlsx|zip)$|^/healthz$|^/api/|^/open311/")
 CANDIDATES = 6  # rows tried per argument
 TRIES = 12  # URLs tried per route and role
