@@ -212,6 +212,8 @@ def error_items(form):
             items.extend(error_items(field.form))
         else:
             target = getattr(field, "error_id", field.id)  # a date input links to its first box in error
+            if field.type in ("HiddenField", "CSRFTokenField"):
+                target = None  # nothing to correct there, and pages with several forms render them without ids
             items.extend((target, m) for m in field.errors if isinstance(m, str))
     return items
 

@@ -34,6 +34,22 @@ def with_csp_nonce(fragment):
     return Markup(_INLINE_SCRIPT.sub(f'<script nonce="{csp_nonce()}">', str(fragment)))
 
 
+# folium writes the head of a page of its own: a viewport that forbids pinch-zoom (user-scalable=no,
+# maximum-scale=1), a second charset, and html/body rules (height: 100%, no margin) that end the white
+# body one screen down, so the grey page background showed as a band under the map. base.html has the
+# page's own head; in ours only the map's own style and folium's two globals are kept.
+_PAGE_HEAD = re.compile(r"<meta name=\"viewport\"[^>]*>|<meta http-equiv=\"content-type\"[^>]*>"
+                        r"|<style>\s*(html, body|#map) \{[^}]*\}\s*</style>", re.S)
+
+
+def embed_parts(fmap):
+    """{"header", "html", "script"}: the parts of a folium map to place in one of our pages."""
+    root = fmap.get_root()
+    root.render()
+    return {"header": Markup(_PAGE_HEAD.sub("", root.header.render())), "html": Markup(root.html.render()),
+            "script": Markup(root.script.render())}
+
+
 def local_assets():
     """folium's CDN URLs replaced by the copies in static/vendor (the map works offline)."""
     static = lambda path: url_for("static", filename=path)  # noqa: E731

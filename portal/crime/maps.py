@@ -1,8 +1,7 @@
 """The strategic assessment's map: recorded crime per 1,000 residents by ward (folium choropleth)."""
 import folium
-from markupsafe import Markup
 
-from ..maps import SHROPSHIRE_CENTRE, local_assets, map_text
+from ..maps import SHROPSHIRE_CENTRE, embed_parts, local_assets, map_text
 
 COLOURS = ["#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b"]
 
@@ -30,9 +29,6 @@ def rate_map(ranked, config):
         elif loc.centre_lat is not None:
             folium.CircleMarker([loc.centre_lat, loc.centre_lon], radius=8, fill=True, color="#505a5f",
                                 fill_color=colour(row["rate"]), fill_opacity=0.8, tooltip=tip).add_to(fmap)
-    root = fmap.get_root()
-    root.render()
-    return {"header": Markup(root.header.render()), "html": Markup(root.html.render()),
-            "script": Markup(root.script.render()),
+    return {**embed_parts(fmap),
             "legend": [(COLOURS[i], (bands[i - 1] if i else 0), (bands[i] if i < len(bands) else None))
                        for i in range(len(COLOURS))]}

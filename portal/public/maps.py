@@ -7,9 +7,8 @@ small however many concerns are published (see bench/bench_public_map.py).
 import json
 
 import folium
-from markupsafe import Markup
 
-from ..maps import SHROPSHIRE_CENTRE, local_assets, map_text
+from ..maps import SHROPSHIRE_CENTRE, embed_parts, local_assets, map_text
 from .services import ward_boundaries
 
 
@@ -29,11 +28,4 @@ def public_map(config):
         style_function=lambda feature: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.03},
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
     ).add_to(fmap)
-    root = fmap.get_root()
-    root.render()
-    return {
-        "header": Markup(root.header.render()),
-        "html": Markup(root.html.render()),
-        "script": Markup(root.script.render()),
-        "name": fmap.get_name(),
-    }
+    return {**embed_parts(fmap), "name": fmap.get_name()}

@@ -9,13 +9,13 @@ from portal.tasking import tasks
 
 from ..evidence.test_evidence import full_months, responding
 from ..factories import new_concern, new_task, user
-from .test_browser import ARTIFACTS, chromium, live_server, page, serious_violations, shot, sign_in, with_axe  # noqa: F401
+from .conftest import ARTIFACTS, serious_violations, shot, sign_in, with_axe
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_partner_completes_a_task_with_its_before_and_after_and_a_resident_reads_the_line(
-        app, live_server, page, chromium):  # noqa: F811
+        app, live_server, page, chromium):
     full_months(app, {1: 14, 2: 14, 3: 13, 4: 9, 5: 10, 6: 10, 7: 9}, 40)
     task = responding(new_task(new_concern(where="wem", said="Youths gathering by the bus station")),
                       date(2019, 4, 10))

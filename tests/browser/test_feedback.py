@@ -3,21 +3,13 @@ officer of the area approves it, and residents read it under the "We did". axe-c
 import pytest
 
 from ..factories import logged_concern
-from .test_browser import (  # noqa: F401  (fixtures)
-    CHROMIUM_FLAGS,
-    chromium,
-    live_server,
-    serious_violations,
-    shot,
-    sign_in,
-    with_axe,
-)
+from .conftest import serious_violations, shot, sign_in, with_axe
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 320, "height": 700}
 
 
-def phone(chromium, javascript=True):  # noqa: F811
+def phone(chromium, javascript=True):
     context = chromium.new_context(viewport=PHONE, java_script_enabled=javascript)
     context.route("https://*/**", lambda route: route.abort())
     page = context.new_page()
@@ -26,7 +18,7 @@ def phone(chromium, javascript=True):  # noqa: F811
     return with_axe(page) if javascript else page
 
 
-def test_a_resident_says_no_an_officer_approves_and_it_appears(app, live_server, chromium):  # noqa: F811
+def test_a_resident_says_no_an_officer_approves_and_it_appears(app, live_server, chromium):
     concern = logged_concern(12, answered_after=2, where="wem", said="Cars racing on Noble Street at night")
     # The resident, without JavaScript: the buttons under the "We did" are a plain form.
     resident = phone(chromium, javascript=False)

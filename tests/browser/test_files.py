@@ -5,12 +5,9 @@ import pytest
 from PIL import ExifTags, Image
 
 from ..factories import new_task
-from . import test_browser as kit
-from .test_browser import serious_violations, shot, sign_in, with_axe
+from .conftest import serious_violations, shot, sign_in, with_axe
 
 pytestmark = pytest.mark.browser
-# The browser suite's fixtures: Chromium, a page, the app on a real port.
-chromium, page, live_server = kit.chromium, kit.page, kit.live_server
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from portal.models import utcnow
 from portal.notifications.models import OutboxMessage
 
 from ..following.test_following import meeting_in, published_in
-from .test_browser import chromium, live_server, serious_violations, shot, with_axe  # noqa: F401  (fixtures)
+from .conftest import serious_violations, shot, with_axe
 
 pytestmark = pytest.mark.browser
 EMAIL = "pat.resident@example.org"
@@ -20,7 +20,7 @@ FITS = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 @pytest.fixture
-def phone(chromium):  # noqa: F811
+def phone(chromium):
     context = chromium.new_context(viewport={"width": 320, "height": 640}, is_mobile=True, has_touch=True)
     context.route("https://*/**", lambda route: route.abort())
     page = context.new_page()
@@ -43,7 +43,7 @@ def checked(page, name):
 
 
 def test_a_resident_follows_a_place_confirms_from_the_email_and_unsubscribes_on_a_phone(
-        app, live_server, phone):  # noqa: F811
+        app, live_server, phone):
     app.config["PORTAL_URL"] = live_server  # the address the resident's email app opens
     meeting_in("wem", date.today() + timedelta(days=9), "Wem Town Hall, High Street (the upstairs room)")
     phone.goto(f"{live_server}/places/north/pact-meetings")

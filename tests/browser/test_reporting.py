@@ -6,11 +6,7 @@ from sqlalchemy import select
 from portal.concerns.models import Concern
 from portal.extensions import db
 
-from . import test_browser
-from .test_browser import serious_violations, shot, with_axe
-
-# The browser tests' own fixtures (a live server, Chromium, a page with its error log), shared, not copied.
-chromium, live_server, page = test_browser.chromium, test_browser.live_server, test_browser.page
+from .conftest import serious_violations, shot, with_axe
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 320, "height": 640}
