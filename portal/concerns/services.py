@@ -243,6 +243,7 @@ class RegisterFilters:
     statuses: tuple = ()
     source: Optional[str] = None
     priority_only: bool = False
+    we_did_published: bool = False  # only concerns whose "We did" residents can read now
     date_from: Optional[date] = None
     date_to: Optional[date] = None
     sort: str = "newest"
@@ -254,6 +255,11 @@ SORTS = {
     "most_raised": (Concern.raised_count.desc(), Concern.raised_on.desc()),
     "status": (Concern.status.asc(), Concern.raised_on.desc()),
 }
+
+
+def we_did_published():
+    """The condition "its 'We did' is published to residents" (the register's filter, the dashboard's figure)."""
+    return Concern.published.is_(True) & (Concern.we_did != "")
 
 
 def register_query(f: RegisterFilters):
@@ -274,6 +280,8 @@ def register_query(f: RegisterFilters):
         query = query.where(Concern.source == f.source)
     if f.priority_only:
         query = query.where(Concern.is_priority.is_(True))
+    if f.we_did_published:
+        query = query.where(we_did_published())
     if f.date_from:
         query = query.where(Concern.raised_on >= f.date_from)
     if f.date_to:
