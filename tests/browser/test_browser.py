@@ -194,7 +194,8 @@ PUBLIC_PAGES = ["/", "/map", "/you-said-we-did", "/you-said-we-did?q=Ludlow", "/
                 "/open-data", "/login"]
 OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/1", "/concerns/meetings/new", "/concerns/new",
                  "/concerns/top-categories", "/concerns/survey", "/plan/", "/concerns/1", "/tasks/", "/tasks/new",
-                 "/tasking/meetings/", "/tasking/meetings/new", "/indicators/", "/crime/assessment"]
+                 "/tasking/meetings/", "/tasking/meetings/new", "/indicators/", "/crime/assessment", "/dashboard/",
+                 "/tasks/?show=open"]
 
 
 def with_axe(page):
@@ -526,3 +527,29 @@ def test_the_chair_decides_each_agenda_item_in_its_own_form_on_a_phone(app, live
     assert serious_violations(page) == []
     shot(page, "agenda-item-page-phone")
     assert page.errors == []
+
+
+def test_an_officer_reads_the_dashboard_on_a_phone_and_opens_the_tasks_behind_a_figure(app, chromium, live_server):
+    from datetime import timedelta
+
+    from ..factories import completed, new_task
+
+    completed(new_task(), "Moved the bench")
+    overdue = new_task(due=date.today() - timedelta(days=3))
+    phone = chromium.new_context(viewport={"width": 320, "height": 640})
+    page = phone.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    with_axe(page)
+    sign_in(page, live_server, "officer")
+    page.goto(f"{live_server}/dashboard/")
+    page.wait_for_function("() => Chart.getChart(document.querySelector('canvas.portal-bars')) !== undefined")
+    assert serious_violations(page) == []
+    # The tables scroll inside their own box: the page itself never runs wider than the phone.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    page.locator("#tasks-by-lead [data-figure='overdue'] a").first.click()
+    page.wait_for_url("**/tasks/?**show=overdue**")
+    assert page.locator(f"a[href='/tasks/{overdue.id}']").count() == 1
+    assert page.locator("a[href^='/tasks/']:not([href*='?']):not([href$='/new']):not([href='/tasks/'])").count() == 1
+    assert serious_violations(page) == [] and errors == []
+    phone.close()
