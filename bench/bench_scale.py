@@ -22,7 +22,9 @@ memory while streaming (tracemalloc, on a separate request). A page slower than 
 requested at larger stages, unless it is one of ALWAYS (the pages whose cost must not grow with the data).
 """
 import argparse
+import html
 import os
+import re
 import statistics
 import sys
 import time
@@ -36,8 +38,9 @@ from common import seeded_database
 ADMIN = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CRIME_COPIES_PER_MONTH = 5
 # Pages whose cost must not grow with the data (issue 15): measured at every stage, whatever they take.
-ALWAYS = {"public list", "public list, middle page", "locality page", "public CSV", "register page 1",
-          "register middle page", "register CSV", "strategic assessment", "crime imports", "map", "home"}
+ALWAYS = {"public list", "public list, middle page", "public list, middle page by number", "locality page",
+          "public CSV", "register page 1", "register middle page", "register middle page by number", "register CSV",
+          "strategic assessment", "crime imports", "map", "home"}
 SAMPLE_CONCERNS, SAMPLE_TASKS = 30, 10
 
 
@@ -349,7 +352,8 @@ def pages(app, ids, clients):
     return [
         page("home", public, "/", public=True),
         page("public list", public, "/you-said-we-did", public=True),
-        page("public list, middle page", public, "/you-said-we-did?page=50", public=True),
+        page("public list, middle page", public, next_link(app, public, "/you-said-we-did?page=49"), public=True),
+        page("public list, middle page by number", public, "/you-said-we-did?page=50", public=True),
         page("map", public, "/map", public=True),
         page("map points JSON", public, "/api/map-points.json", public=True),
         page("locality page", public, f"/places/{locality}", public=True),
@@ -357,7 +361,8 @@ def pages(app, ids, clients):
         page("API GeoJSON", public, "/api/concerns.geojson", public=True),
         page("public CSV", public, "/api/concerns.csv", public=True, streamed=True),
         page("register page 1", adm, "/concerns/"),
-        page("register middle page", adm, f"/concerns/?page={middle}"),
+        page("register middle page", adm, next_link(app, adm, f"/concerns/?page={middle - 1}")),
+        page("register middle page by number", adm, f"/concerns/?page={middle}"),
         page("register CSV", adm, "/concerns/export.csv", streamed=True),
         page("task list (partner)", partner, "/tasks/"),
         page("concern page", officer, f"/concerns/{ids['concern']}"),
@@ -367,6 +372,14 @@ def pages(app, ids, clients):
         page("crime imports", analyst, "/crime/imports"),
         page("Bronze meeting page", officer, f"/tasking/meetings/{ids['meeting']}"),
     ]
+
+
+def next_link(app, client, url):
+    """The Next link of a page, as a person clicking through the list follows it (a position, not a number)."""
+    with app.app_context():
+        body = client.get(url).get_data(as_text=True)
+    found = re.search(r'href="([^"]+)" rel="next"', body)
+    return html.unescape(found.group(1)) if found else url
 
 
 def open_meeting(county):
@@ -389,7 +402,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5, help="requests per page (median)")
     parser.add_argument("--budget", type=float, default=5.0,
                         help="seconds; a slower page (other than ALWAYS) is not requested at larger stages")
-    parser.add_argument("--only", default="", help="comma-separated page names to measure (default: all)")
+    parser.add_argument("--only", default="", help="page names to measure, separated by semicolons (default: all)")
     args = parser.parse_args()
     scales = [amount(s) for s in args.scales.split(",")]
     crime = [amount(s) for s in args.crime.split(",")]
@@ -444,7 +457,7 @@ def run(url, stages, args):
         print(notes[-1], flush=True)
         row = {}
         for page in pages(app, ids, clients):
-            if args.only and page["name"] not in args.only.split(","):
+            if args.only and page["name"] not in args.only.split(";"):
                 continue
             if page["name"] in skipped:
                 row[page["name"]] = None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import NotAllowed, PortalError
 from ..extensions import db
 from ..models import utcnow
+from ..paging import Order, seek_page
 from ..partners.models import Organisation
 from ..places.models import Locality, descendant_ids
 from ..places.services import hold_localities
@@ -249,11 +250,13 @@ class RegisterFilters:
     sort: str = "newest"
 
 
+# Each order ends with the id, so rows that share a date (or count, or status) keep one order between pages.
 SORTS = {
-    "newest": (Concern.raised_on.desc(), Concern.id.desc()),
-    "oldest": (Concern.raised_on.asc(), Concern.id.asc()),
-    "most_raised": (Concern.raised_count.desc(), Concern.raised_on.desc()),
-    "status": (Concern.status.asc(), Concern.raised_on.desc()),
+    "newest": Order((Concern.raised_on, True, "date"), (Concern.id, True, "int")),
+    "oldest": Order((Concern.raised_on, False, "date"), (Concern.id, False, "int")),
+    "most_raised": Order((Concern.raised_count, True, "int"), (Concern.raised_on, True, "date"),
+                         (Concern.id, True, "int")),
+    "status": Order((Concern.status, False, "key"), (Concern.raised_on, True, "date"), (Concern.id, True, "int")),
 }
 
 
@@ -286,7 +289,11 @@ def register_query(f: RegisterFilters):
         query = query.where(Concern.raised_on >= f.date_from)
     if f.date_to:
         query = query.where(Concern.raised_on <= f.date_to)
-    return query.order_by(*SORTS.get(f.sort, SORTS["newest"]))
+    return query.order_by(*register_order(f).by())
+
+
+def register_order(f: RegisterFilters):
+    return SORTS.get(f.sort, SORTS["newest"])
 
 
 def status_counts(query):
@@ -296,13 +303,14 @@ def status_counts(query):
     return [(status, STATUS_LABELS[status], counts.get(status, 0)) for status in STATUSES]
 
 
-def register_page(f: RegisterFilters, page_no, per_page):
+def register_page(f: RegisterFilters, page_no, per_page, *, after=None, before=None):
     """(one page of the register, its counts by status). One GROUP BY gives the counts and the total, so
-    the matching rows are aggregated once, and the page is read newest first from an index (0014)."""
+    the matching rows are aggregated once; the page is read in the register's order from an index (0014),
+    from the position of a Previous or Next link when there is one (portal/paging.py)."""
     counts = status_counts(register_query(f))
-    page = db.paginate(register_query(f).options(selectinload(Concern.category)), page=page_no,
-                       per_page=per_page, error_out=False, count=False)
-    page.total = sum(n for _, _, n in counts)
+    page = seek_page(db.session, register_query(f).options(selectinload(Concern.category)), register_order(f),
+                     page=page_no, per_page=per_page, after=after, before=before,
+                     total=sum(n for _, _, n in counts))
     return page, counts
 
 

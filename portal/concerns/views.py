@@ -1,40 +1,39 @@
+"""Staff views of concerns: the register and its bulk actions, PACT meetings, a concern's page, its status and
+its corrections. Table 1, the survey and the categories are in category_views.py."""
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import spreadsheets
-from ..access import ADMIN, ANALYST, OFFICER, SIGNED_IN, allow, get_allowed, require
-from ..errors import ConflictError, ImportRejected, NotAllowed, PortalError
+from ..access import ADMIN, OFFICER, SIGNED_IN, allow, get_allowed, require
+from ..errors import ConflictError, NotAllowed, PortalError
 from ..extensions import db
 from ..forms import commit_or_conflict, form_page, page_number, render_form, show_error
 from ..forms import int_or_none as _int
+from ..paging import position_args
 from ..partners.services import all_organisations
 from ..places import services as places
-from ..places.models import Locality
-from . import bulk, corrections, policy, services, survey
+from . import bulk, corrections, policy, services
+from .blueprint import STAFF, bp
 from .forms import (
     MAX_CONCERN_ROWS,
     TOO_MANY_ROWS,
     BulkStatusForm,
-    CategoryForm,
     ConcernForm,
     EditConcernForm,
     PactMeetingForm,
-    PeriodForm,
     PublishForm,
     PublishReviewedForm,
     RedactForm,
     RegisterFilterForm,
     StatusForm,
-    SurveyUploadForm,
     WithdrawForm,
     concern_rows_sent,
     repeat_of,
 )
 from .models import (
-    GROUPS,
     OPEN_STATUSES,
     REDACTABLE_FIELDS,
     STATUS_LABELS,
@@ -44,8 +43,6 @@ from .models import (
     PactMeeting,
 )
 
-bp = Blueprint("concerns", __name__, url_prefix="/concerns")
-STAFF = (OFFICER, ADMIN, ANALYST)
 PER_PAGE = 25
 
 
@@ -109,13 +106,13 @@ def _register_page(bulk_form=None, status=200):
     places.hold_localities()  # the filters' places and each row's locality and area, without a query each
     form = _filter_form()
     filters = _filters(form)
-    page, counts = services.register_page(filters, page_number(), PER_PAGE)
-    args = request.args.to_dict()
-    args.pop("page", None)
+    page, counts = services.register_page(filters, page_number(), PER_PAGE, after=request.args.get("after"),
+                                          before=request.args.get("before"))
+    args = position_args(request.args)
     acts = current_user.is_officer or current_user.is_admin
     return render_template("concerns/register.html", form=form, page=page, args=args, counts=counts,
                            mine=request.args.get("mine") == "1" and current_user.is_officer,
-                           page_url=lambda n: url_for("concerns.register", page=n, **args),
+                           page_url=lambda n: url_for("concerns.register", **page.link_args(n), **args),
                            bulk_form=(bulk_form or BulkStatusForm()) if acts else None, bulk_args=_register_args(),
                            may_change=lambda concern: policy.can_change(current_user, concern)), (
         400 if form.errors else status)
@@ -454,87 +451,5 @@ def redact(concern_id):
     return render_form("concerns/redact.html", form, concern=concern)
 
 
-# ---- Table 1 and the Community Survey (Table 2) ------------------------------------------------
-
-@bp.route("/top-categories")
-@allow(*STAFF)
-def top_categories():
-    form = PeriodForm(request.args)
-    if not request.args:
-        # The source document's Table 1 covers the strategic assessment year, October to September.
-        today = date.today()
-        end_year = today.year if today.month >= 10 else today.year - 1
-        form.date_from.data, form.date_to.data = date(end_year - 1, 10, 1), date(end_year, 9, 30)
-    elif not form.validate():
-        return render_template("concerns/top_categories.html", form=form, table=None), 400
-    table = services.table_one(form.date_from.data, form.date_to.data)
-    return render_template("concerns/top_categories.html", form=form, table=table)
-
-
-@bp.route("/survey")
-@allow(*STAFF)
-def survey_results():
-    choices = survey.surveys()
-    if not choices:
-        return render_template("concerns/survey.html", history=None, choices=[])
-    names = {loc.id: loc.name for loc in db.session.execute(select(Locality)).scalars()}
-    wanted = request.args.get("survey"), _int(request.args.get("area"))
-    chosen = next((c for c in choices if (c[0], c[1]) == wanted), choices[0])
-    history = survey.rank_history(chosen[0], chosen[1])
-    return render_template("concerns/survey.html", history=history, choices=choices, chosen=chosen, names=names)
-
-
-@bp.route("/survey/import", methods=["GET", "POST"])
-@allow(ADMIN, ANALYST)
-def survey_import():
-    form = SurveyUploadForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            result = survey.import_results(upload.filename, upload.read())
-        except ImportRejected as error:
-            form.file.errors = list(form.file.errors) + [f"Nothing was imported. {error.message}"]
-        else:
-            flash(f"Imported {result.rows} survey results from {result.file} for "
-                  f"{', '.join(result.periods)}" + (f", replacing {result.replaced}." if result.replaced else "."),
-                  "success")
-            return redirect(url_for("concerns.survey_results"))
-    return render_form("concerns/survey_import.html", form)
-
-
-# ---- the managed list of categories --------------------------------------------------------------
-
-@bp.route("/categories", methods=["GET", "POST"])
-@allow(ADMIN)
-def categories():
-    form = CategoryForm()
-    form.group.choices = [(g, g) for g in GROUPS]
-    if form.validate_on_submit():
-        name = form.name.data.strip().upper()
-        exists = db.session.execute(select(ConcernCategory).where(ConcernCategory.name == name)).scalar_one_or_none()
-        if len(name) > 160:  # capitals can be longer than what was typed ("ß" becomes "SS")
-            form.name.errors = ["The name in capitals is longer than 160 characters"]
-        elif exists:
-            form.name.errors = [f"There is already a category called {name}"]
-        else:
-            db.session.add(ConcernCategory(group=form.group.data, name=name))
-            db.session.commit()
-            flash(f"Added {name}.", "success")
-            return redirect(url_for("concerns.categories"))
-    rows = db.session.execute(select(ConcernCategory).order_by(ConcernCategory.group, ConcernCategory.name)).scalars()
-    return render_template("concerns/categories.html", form=form, categories=rows), (
-        400 if request.method == "POST" else 200)
-
-
-@bp.route("/categories/<int:category_id>/retire", methods=["POST"])
-@allow(ADMIN)
-def retire_category(category_id):
-    category = db.get_or_404(ConcernCategory, category_id)
-    form = PublishForm()  # just the CSRF token
-    if not form.validate_on_submit():
-        abort(400)
-    category.retired = not category.retired
-    db.session.commit()
-    flash(f"{category.name} is {'retired: it is no longer offered' if category.retired else 'back in use'}.",
-          "success")
-    return redirect(url_for("concerns.categories"))
+# Table 1, the Community Survey and the list of categories: their routes are on this blueprint too.
+from . import category_views  # noqa: E402,F401

@@ -28,6 +28,7 @@ from ..concerns.models import (
 )
 from ..concerns.services import hold_categories
 from ..extensions import db
+from ..paging import Order, seek_page
 from ..places.models import Locality, descendant_ids
 from ..places.services import hold_localities
 from .record import PublicConcern
@@ -72,7 +73,23 @@ def published_query(f: PublicFilters = None):
         query = query.where(Concern.raised_on <= f.date_to)
     if f.status in PUBLIC_STATUSES_OF:
         query = query.where(Concern.status.in_(PUBLIC_STATUSES_OF[f.status]))
-    return query.order_by(Concern.raised_on.desc(), Concern.id.desc())
+    return query.order_by(*NEWEST_FIRST.by())
+
+
+# Newest first, as the ix_concerns_raised_on_id index (0014) reads them.
+NEWEST_FIRST = Order((Concern.raised_on, True, "date"), (Concern.id, True, "int"))
+
+
+def list_position(args):
+    """The Previous or Next link's position in a request, when it is one ({} otherwise): part of the
+    cache key, so a made-up position cannot fill the cache with copies of a page."""
+    return {name: args[name] for name in ("after", "before") if NEWEST_FIRST.parse(args.get(name))}
+
+
+def published_page(f: PublicFilters, page_no, per_page, *, after=None, before=None):
+    """One page of published concerns matching the filters, newest first (portal/paging.py)."""
+    return seek_page(db.session, with_public_relations(published_query(f)), NEWEST_FIRST, page=page_no,
+                     per_page=per_page, after=after, before=before)
 
 
 def with_public_relations(query):

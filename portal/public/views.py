@@ -135,21 +135,21 @@ def concern_json(concern_id):
 @allow(PUBLIC)
 @http_cached
 def you_said_we_did():
-    args, page_no = public_args(), page_number()
+    args, page_no, position = public_args(), page_number(), services.list_position(request.args)
 
     def build():
         form = filter_form()
         f = filters_from(form)
-        page = db.paginate(services.with_public_relations(services.published_query(f)), page=page_no,
-                           per_page=PER_PAGE, error_out=False)
+        page = services.published_page(f, page_no, PER_PAGE, **position)
         records = [services.public_record(c) for c in page.items]
         matches = services.find_localities(form.q.data) if form.q.data else []
         return Markup(render_template(
             "public/_list_body.html", form=form, page=page, records=records, matches=matches,
-            page_url=lambda n: url_for("public.you_said_we_did", page=n, **args),
+            page_url=lambda n: url_for("public.you_said_we_did", **page.link_args(n), **args),
             map_url=url_for("public.map_page", **args)))
 
-    return render_template("public/list.html", body=caching.shared("list", build, sorted(args.items()), page_no))
+    return render_template("public/list.html", body=caching.shared("list", build, sorted(args.items()), page_no,
+                                                                   sorted(position.items())))
 
 
 @bp.route("/places/<key>")
@@ -159,21 +159,21 @@ def locality(key):
     loc = db.session.execute(select(Locality).where(Locality.key == key, Locality.active)).scalar_one_or_none()
     if loc is None:
         abort(404)
-    page_no = page_number()
+    page_no, position = page_number(), services.list_position(request.args)
 
     def build():
         below = list(db.session.execute(descendant_ids(loc.id)).scalars())
-        page = db.paginate(services.with_public_relations(services.published_query(
-            services.PublicFilters(locality_ids=below))), page=page_no, per_page=PER_PAGE, error_out=False)
+        page = services.published_page(services.PublicFilters(locality_ids=below), page_no, PER_PAGE, **position)
         info = services.locality_page(loc)
         return {name: Markup(render_template(
             f"public/_locality_{name}.html", locality=loc, info=info, page=page,
             records=[services.public_record(c) for c in page.items],
-            page_url=lambda n: url_for("public.locality", key=key, page=n))) for name in ("records", "meeting")}
+            page_url=lambda n: url_for("public.locality", key=key, **page.link_args(n))))
+            for name in ("records", "meeting")}
 
     # The crime headlines are another feature's figures, outside our data version: drawn each time.
-    return render_template("public/locality.html", locality=loc, parts=caching.shared("locality", build, key, page_no),
-                           headlines=headline_crime(loc))
+    parts = caching.shared("locality", build, key, page_no, sorted(position.items()))
+    return render_template("public/locality.html", locality=loc, parts=parts, headlines=headline_crime(loc))
 
 
 # ---- open data -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..notifications.models import OutboxMessage
 from .models import AgendaItem, Task, TaskUpdate, task_concerns
 from .policy import can_review
-from .tasks import log
+from .task_log import log
 
 TASK_TEXTS = ("title", "problem", "victim", "offender", "location", "blocked_reason", "assessment", "we_did",
               "published_we_did")

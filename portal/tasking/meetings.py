@@ -15,7 +15,8 @@ from ..places.models import Locality
 from .agenda import build_agenda
 from .models import ACTIVE_STATUSES, DECISIONS, ESCALATED, AgendaItem, MeetingCorrection, Task, TaskingMeeting
 from .policy import can_chair
-from .tasks import check_link, create_task, log
+from .task_log import log
+from .tasks import check_link, create_task
 
 AGENDA_PAGE_SIZE = 50  # items a page of the agenda shows, each with its decision form
 TASK_MATCHES = 20  # tasks the task picker lists for one search

@@ -21,6 +21,7 @@ from ..plan.services import action_choices
 from . import corrections as task_corrections
 from . import meetings as meeting_services
 from . import policy, task_list
+from . import task_details as detail_services
 from . import tasks as task_services
 from .forms import (
     CompactDecisionForm,
@@ -34,6 +35,7 @@ from .forms import (
     review_form_for,
 )
 from .models import AGENDA_KINDS, COMPLETED, AgendaItem, MeetingCorrection, Task, TaskingMeeting
+from .task_log import describe
 
 bp = Blueprint("tasking", __name__)
 SAVED_MEANWHILE = ("Someone saved this task at the same moment as you, so your update was not saved. "
@@ -124,7 +126,7 @@ def _task_page_context(task, update_form=None, review_form=None):
                 review_concerns=task_services.concerns_to_answer(task),
                 can_update=policy.can_update(current_user, task), can_review=policy.can_review(current_user, task),
                 can_change_details=policy.can_change_details(current_user, task),
-                describe=task_services.describe, today=date.today())
+                describe=describe, today=date.today())
 
 
 def _task_page(task, update_form=None, review_form=None, status=200):
@@ -186,13 +188,13 @@ def task_details(task_id):
                            supporting=[str(o.id) for o in task.supporting_organisations])
     form.owner.choices = [("", "Choose the owner")] + [
         (str(u.id), f"{u.display_name} ({u.organisation.name})")
-        for u in task_services.owner_candidates(current_user, task)]
+        for u in detail_services.owner_candidates(current_user, task)]
     form.lead_organisation.choices = [(str(o.id), o.name)
-                                      for o in task_services.lead_candidates(current_user, task)]
-    form.supporting.choices = [(str(o.id), o.name) for o in task_services.supporting_candidates(task)]
+                                      for o in detail_services.lead_candidates(current_user, task)]
+    form.supporting.choices = [(str(o.id), o.name) for o in detail_services.supporting_candidates(task)]
     if form_page("tasking/task_details.html", form, task=task,
                  on_refused=_latest_version_on_conflict(task_id, form)).validate_on_submit():
-        commit_or_conflict(SAVED_MEANWHILE, lambda: task_services.change_task_details(
+        commit_or_conflict(SAVED_MEANWHILE, lambda: detail_services.change_task_details(
             task, by=current_user, version=form.version.data or 0, due_on=form.due_on.data,
             due_reason=form.due_reason.data or "", owner_id=_int(form.owner.data),
             lead_organisation_id=_int(form.lead_organisation.data),

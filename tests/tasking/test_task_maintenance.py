@@ -12,6 +12,7 @@ from portal.notifications.models import OutboxMessage
 from portal.partners.models import Organisation
 from portal.people.models import User
 from portal.places.models import Locality
+from portal.tasking import task_details, task_log
 from portal.tasking import tasks as services
 from portal.tasking.models import Task, TaskUpdate
 
@@ -64,7 +65,7 @@ def messages_to(member):
 
 def test_the_log_says_when_and_why_a_due_date_moved():
     entry = TaskUpdate(field="due_on", old_value="2025-03-03", new_value="2025-03-17", text="waiting for CCTV")
-    assert services.describe(entry) == "Due date moved from 3 Mar 2025 to 17 Mar 2025: waiting for CCTV"
+    assert task_log.describe(entry) == "Due date moved from 3 Mar 2025 to 17 Mar 2025: waiting for CCTV"
 
 
 @pytest.mark.both_databases
@@ -111,7 +112,7 @@ def test_an_officer_hands_the_task_to_other_partners_and_everyone_concerned_is_t
     db.session.refresh(task)
     assert (task.owner, task.lead_organisation, task.supporting_organisations, task.priority) == (
         fiona, fire, [youth], "high")
-    changes = [(u.field, services.describe(u)) for u in task.updates if u.field]
+    changes = [(u.field, task_log.describe(u)) for u in task.updates if u.field]
     assert changes == [("owner", "Owner changed from Pat Partner to Fiona Fire"),
                        ("lead_organisation", f"Lead partner changed from {RSL} to {FIRE}"),
                        ("supporting", f"Supporting partners changed from none to {YOUTH}"),
@@ -193,7 +194,7 @@ def test_a_refused_change_names_the_field_and_saves_nothing(app, as_role, case):
 def test_only_the_lead_partner_officers_of_the_area_and_admins_change_details(app, as_role):
     task = new_task()
     fire = one(Organisation, name=FIRE)
-    services.change_task_details(task, by=user("officer"), version=task.version_id, due_on=task.due_on,
+    task_details.change_task_details(task, by=user("officer"), version=task.version_id, due_on=task.due_on,
                                  owner_id=task.owner_id, lead_organisation_id=task.lead_organisation_id,
                                  supporting_ids=[fire.id], priority=task.priority)
     db.session.commit()

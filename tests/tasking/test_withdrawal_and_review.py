@@ -11,7 +11,7 @@ from portal.notifications.models import OutboxMessage
 from portal.partners.models import Organisation
 from portal.people.models import User
 from portal.places.models import Locality
-from portal.tasking import task_list
+from portal.tasking import task_details, task_list
 from portal.tasking import tasks as task_services
 from portal.tasking.models import TaskUpdate
 
@@ -111,7 +111,7 @@ def test_an_organisation_taken_off_a_task_is_told_with_a_link_and_a_redaction_re
     db.session.commit()
     for supporting in ([fire.id], []):
         db.session.refresh(task)
-        task_services.change_task_details(task, by=officer, version=task.version_id, due_on=task.due_on,
+        task_details.change_task_details(task, by=officer, version=task.version_id, due_on=task.due_on,
                                           owner_id=task.owner_id, lead_organisation_id=task.lead_organisation_id,
                                           supporting_ids=supporting, priority=task.priority)
         db.session.commit()
