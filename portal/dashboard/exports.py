@@ -6,16 +6,25 @@ Tasks come from ``filtered_tasks``, so a partner exports only their organisation
 only their areas'. No export carries a concern's internal notes or street: a task export is what the
 partners working on it may read, and the concern export is the timeline, not the case notes.
 """
-from sqlalchemy import case, func, select
+from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
 from ..concerns.models import NEW, STATUSES, Concern, ConcernEvent
 from ..concerns.services import hold_categories
 from ..extensions import db
 from ..partners.models import Organisation
+from ..people.models import User
 from ..places.models import Locality
 from ..places.services import hold_localities
-from ..tasking.models import STAGE_LABELS, TASK_STATUS_LABELS, Task, TaskUpdate
+from ..tasking.models import (
+    STAGE_LABELS,
+    TASK_STATUS_LABELS,
+    Task,
+    TaskUpdate,
+    task_concerns,
+    task_supporting_organisations,
+)
 from ..tasking.task_list import filtered_tasks
 
 BATCH = 500
@@ -39,25 +48,40 @@ def _organisation_names():
     return dict(db.session.execute(select(Organisation.id, Organisation.name)).all())
 
 
+def _joined(values, order):
+    """The text of ``values`` (a column of one correlated select) joined with "; " into one value:
+    string_agg in ``order`` on PostgreSQL; group_concat on SQLite, whose order is the rows' own."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(cast(values, String), aggregate_order_by(literal("; "), order))
+    return func.group_concat(values, "; ")
+
+
 def task_rows(user, filters, today):
     """One row per task ``user`` may see that matches ``filters`` (portal.tasking.task_list.TaskFilters),
-    by due date."""
+    by due date. Its owner, supporting partners and concerns come in the same statement, so the export
+    sends as many statements for 100,000 tasks as for 10."""
     hold_localities()
     names = _organisation_names()
-    query = (filtered_tasks(user, filters, today).order_by(Task.due_on, Task.id)
-             .options(selectinload(Task.owner), selectinload(Task.supporting_organisations),
-                      selectinload(Task.concerns)).execution_options(yield_per=BATCH))
-    for task in db.session.execute(query).scalars():
+    support = task_supporting_organisations.c
+    supporting = (select(_joined(Organisation.name, Organisation.name)).select_from(Organisation)
+                  .join(task_supporting_organisations, support.organisation_id == Organisation.id)
+                  .where(support.task_id == Task.id).scalar_subquery())
+    concern_ids = (select(_joined(task_concerns.c.concern_id, task_concerns.c.concern_id))
+                   .where(task_concerns.c.task_id == Task.id).scalar_subquery())
+    query = (filtered_tasks(user, filters, today)
+             .add_columns(User.display_name, supporting.label("supporting"), concern_ids.label("concerns"))
+             .outerjoin(User, User.id == Task.owner_id).order_by(Task.due_on, Task.id)
+             .execution_options(yield_per=BATCH))
+    for task, owner, supporting_names, concerns in db.session.execute(query):
         done = task.status == "completed" and task.completed_on is not None
         raised = task.created_at.date() if task.created_at else None
         yield (task.id, task.title, task.area.name, task.locality.name if task.locality else "",
-               names.get(task.lead_organisation_id, ""), "; ".join(o.name for o in task.supporting_organisations),
-               task.owner.display_name if task.owner else "", task.priority, task.stage_label, task.status_label,
-               _day(raised), _day(task.due_on), _day(task.completed_on), "yes" if task.is_overdue(today) else "no",
+               names.get(task.lead_organisation_id, ""), supporting_names or "", owner or "", task.priority,
+               task.stage_label, task.status_label, _day(raised), _day(task.due_on), _day(task.completed_on),
+               "yes" if task.is_overdue(today) else "no",
                ("yes" if task.completed_on <= task.due_on else "no") if done else "",
                (task.completed_on - raised).days if done and raised else "",
-               "yes" if task.published else "no", " ".join(str(c.id) for c in task.concerns), task.problem,
-               task.we_did)
+               "yes" if task.published else "no", (concerns or "").replace("; ", " "), task.problem, task.we_did)
 
 
 def task_entry_rows(user, filters, today):

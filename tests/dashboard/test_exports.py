@@ -64,6 +64,17 @@ def test_the_log_export_has_one_row_per_entry_of_the_filtered_tasks(app, backend
     assert (entry["from_status"], entry["to_status"], entry["by"]) == ("In progress", "Completed", "Alpha lead")
 
 
+def test_a_task_row_names_its_owner_supporting_partners_and_concerns(app, backend, as_role, partnership):
+    concern = new_concern()
+    task = new_task(concern)
+    task.supporting_organisations = [partnership["alpha"], partnership["beta"]]
+    db.session.commit()
+    row = next(r for r in rows_of(as_role("admin").get("/dashboard/tasks.csv")) if r["id"] == str(task.id))
+    assert sorted(row["supporting_partners"].split("; ")) == ["Alpha Housing Trust", "Beta Youth Service"]
+    assert (row["concerns"], row["owner"]) == (str(concern.id), user("partner").display_name)
+    assert rows_of(as_role("admin").get("/dashboard/tasks.csv"))[0]["owner"] != ""
+
+
 def test_a_partner_exports_only_their_organisations_tasks_and_no_internal_notes(app, backend, as_role,
                                                                                 partnership):
     concern = new_concern()  # its internal note: "Caller lives at 4 Mill Lane"
