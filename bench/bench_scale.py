@@ -371,6 +371,9 @@ def pages(app, ids, clients):
         page("indicator report", analyst, "/indicators/"),
         page("crime imports", analyst, "/crime/imports"),
         page("Bronze meeting page", officer, f"/tasking/meetings/{ids['meeting']}"),
+        page("partnership dashboard", analyst, "/dashboard/"),
+        page("task list CSV", adm, "/dashboard/tasks.csv", streamed=True),
+        page("concern timeline CSV", adm, "/dashboard/concerns.csv", streamed=True),
     ]
 
 

@@ -24,6 +24,7 @@ ENTRIES = (
     ("Concerns", "concerns.register"),
     ("Tasks", "tasking.my_tasks"),
     ("Performance", "indicators.report"),
+    ("Dashboard", "dashboard.index"),
     ("Delivery plan", "plan.index"),
     ("Administration", "people.users"),
 )

@@ -203,6 +203,7 @@ class RegisterFilterForm(FlaskForm):
                          + list(STATUS_LABELS.items()))
     source = SelectField("Source", coerce=str, default="", choices=[("", "Any source")] + list(SOURCE_LABELS.items()))
     priority = BooleanField("PACT priorities only")
+    answered = BooleanField("Only those whose 'We did' residents can read")
     date_from = GovukDateField("From", format=["%Y-%m-%d", "%d/%m/%Y"],
                                validators=[Optional(), DateWithin(future=None)])
     date_to = GovukDateField("To", format=["%Y-%m-%d", "%d/%m/%Y"], validators=[Optional(), DateWithin(future=None)])

@@ -274,6 +274,7 @@ class RegisterFilters:
     statuses: tuple = ()
     source: Optional[str] = None
     priority_only: bool = False
+    we_did_published: bool = False  # only concerns whose "We did" residents can read now
     date_from: Optional[date] = None
     date_to: Optional[date] = None
     sort: str = "newest"
@@ -287,6 +288,11 @@ SORTS = {
                          (Concern.id, True, "int")),
     "status": Order((Concern.status, False, "key"), (Concern.raised_on, True, "date"), (Concern.id, True, "int")),
 }
+
+
+def we_did_published():
+    """The condition "its 'We did' is published to residents" (the register's filter, the dashboard's figure)."""
+    return Concern.published.is_(True) & (Concern.we_did != "")
 
 
 def register_query(f: RegisterFilters):
@@ -307,6 +313,8 @@ def register_query(f: RegisterFilters):
         query = query.where(Concern.source == f.source)
     if f.priority_only:
         query = query.where(Concern.is_priority.is_(True))
+    if f.we_did_published:
+        query = query.where(we_did_published())
     if f.date_from:
         query = query.where(Concern.raised_on >= f.date_from)
     if f.date_to:

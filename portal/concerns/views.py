@@ -74,6 +74,7 @@ def _filters(form):
         locality_id=_int(form.locality.data), category_id=_int(form.category.data),
         statuses=OPEN_STATUSES if status == "open" else ((status,) if status else ()),
         source=form.source.data or None, priority_only=bool(form.priority.data),
+        we_did_published=bool(form.answered.data),
         date_from=form.date_from.data, date_to=form.date_to.data, sort=form.sort.data or "newest")
 
 
@@ -84,6 +85,13 @@ def _filter_form():
     form.category.choices = category_choices("Any category")
     form.validate()
     return form
+
+
+def register_filters_from_request():
+    """(the register's filter form, its RegisterFilters) from the query string: the register, its CSV and
+    the dashboard's concern export read the same filters."""
+    form = _filter_form()
+    return form, _filters(form)
 
 
 @bp.route("/")

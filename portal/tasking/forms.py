@@ -7,6 +7,7 @@ from wtforms.validators import URL, DataRequired, Length, Optional, ValidationEr
 from ..forms import CheckboxesField, DateWithin, GovukDateField, VersionField, parse_id
 from ..plan.forms import action_field
 from .models import DECISIONS, PRIORITIES, STAGE_LABELS, TASK_STATUS_LABELS
+from .task_list import SHOW_LABELS, TaskFilters
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 FIVE_YEARS = timedelta(days=5 * 365)
@@ -148,3 +149,26 @@ class DecisionForm(CompactDecisionForm):
 
 class CorrectionForm(FlaskForm):
     text = TextAreaField("Correction", validators=[DataRequired("Write the correction"), Length(max=3000)])
+
+
+class TaskFilterForm(FlaskForm):
+    """The task list's filters (a GET search form: the dashboard's figures link to it)."""
+
+    class Meta:
+        csrf = False
+
+    area = SelectField("Area", coerce=str, default="")
+    lead = SelectField("Lead partner", coerce=str, default="")
+    show = SelectField("Show", coerce=str, default="", choices=[("", "Every task")] + list(SHOW_LABELS.items()))
+    completed_from = GovukDateField("Completed from", format=DATE_FORMATS,
+                                    validators=[Optional(), DateWithin(future=None)])
+    completed_to = GovukDateField("Completed to", format=DATE_FORMATS, validators=[Optional(), DateWithin(future=None)])
+
+    def filters(self):
+        """The TaskFilters of the fields that are valid (one with an error filters nothing)."""
+        def value(field, read=lambda v: v):
+            return None if field.errors or not field.data else read(field.data)
+
+        return TaskFilters(area_id=value(self.area, parse_id), lead_organisation_id=value(self.lead, parse_id),
+                           show=value(self.show) or "", completed_from=value(self.completed_from),
+                           completed_to=value(self.completed_to))

@@ -6,8 +6,9 @@ id of the last task shown), never by counting or skipping rows, so a page costs 
 table holds a hundred tasks or a hundred thousand: one statement finds the page's ids (each group's part
 reads at most a page from its index), one loads those tasks.
 """
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Optional
 
 from sqlalchemy import ColumnElement, Integer, func, literal_column, select, tuple_, union_all
 from sqlalchemy.orm import selectinload
@@ -56,6 +57,65 @@ def oldest_awaiting_review(user, limit=5):
     return db.session.execute(_review_queue(user).options(selectinload(Task.lead_organisation),
                                                           selectinload(Task.area))
                               .order_by(Task.completed_on, Task.id).limit(limit)).scalars().all()
+
+
+# ---- filters: what the partnership dashboard's figures link to -----------------------------------
+
+# What "show" picks out of the tasks. "open" is every task still being worked (overdue included); on time
+# and late compare the completion date with the due date.
+SHOW_LABELS = {"open": "Open (overdue included)", "overdue": "Overdue", "completed": "Completed",
+               "on_time": "Completed on time", "late": "Completed late"}
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    """Which of the tasks a person may see the list (and its CSV, and the dashboard) counts."""
+
+    area_id: Optional[int] = None
+    lead_organisation_id: Optional[int] = None
+    show: str = ""  # a key of SHOW_LABELS, or "" for every task
+    completed_from: Optional[date] = None
+    completed_to: Optional[date] = None
+
+    @property
+    def is_set(self):
+        return any(asdict(self).values())
+
+    def query_args(self):
+        """The filters as the list's query string (for its page links and its CSV)."""
+        names = {"area_id": "area", "lead_organisation_id": "lead"}
+        return {names.get(k, k): v.isoformat() if isinstance(v, date) else v
+                for k, v in asdict(self).items() if v}
+
+
+def show_condition(show, today):
+    """The SQL condition of one "show" choice (the dashboard sums these, the list filters by them)."""
+    active = Task.status.in_(ACTIVE_STATUSES)
+    completed = (Task.status == COMPLETED) & Task.completed_on.is_not(None)
+    return {"open": active, "overdue": active & (Task.due_on < today), "completed": completed,
+            "on_time": completed & (Task.completed_on <= Task.due_on),
+            "late": completed & (Task.completed_on > Task.due_on)}[show]
+
+
+def filter_conditions(filters, today):
+    """The filters as a list of SQL conditions on Task (none when nothing is filtered)."""
+    conditions = []
+    if filters.area_id:
+        conditions.append(Task.area_id == filters.area_id)
+    if filters.lead_organisation_id:
+        conditions.append(Task.lead_organisation_id == filters.lead_organisation_id)
+    if filters.show in SHOW_LABELS:
+        conditions.append(show_condition(filters.show, today))
+    if filters.completed_from:
+        conditions.append(Task.completed_on >= filters.completed_from)
+    if filters.completed_to:
+        conditions.append(Task.completed_on <= filters.completed_to)
+    return conditions
+
+
+def filtered_tasks(user, filters, today=None):
+    """The tasks ``user`` may see that match ``filters``, as a select (the list and its CSV share it)."""
+    return visible_tasks(user).where(*filter_conditions(filters, today or date.today()))
 
 
 # ---- the grouped, paged list ----------------------------------------------------------------------
@@ -118,14 +178,15 @@ class TaskPage:
         return not self.groups
 
 
-def task_page(user, *, after=None, before=None, today=None, per_page=PER_PAGE):
-    """One page of the user's task list, after (or before) a position token from a page link; a token
-    that is not one reads as the first page. Returns a TaskPage. Two statements, whatever the table size."""
+def task_page(user, *, after=None, before=None, today=None, per_page=PER_PAGE, filters=TaskFilters()):
+    """One page of the user's task list (of the tasks matching ``filters``), after (or before) a position
+    token from a page link; a token that is not one reads as the first page. Returns a TaskPage. Two
+    statements, whatever the table size."""
     today = today or date.today()
     groups = groups_for(user, today)
     backwards = before is not None and parse_position(before, groups) is not None
     at = parse_position(before if backwards else after, groups)
-    visible = visible_tasks(user)
+    visible = filtered_tasks(user, filters, today)
     parts = []
     for index, group in enumerate(groups):
         if at is not None and (index > at.group if backwards else index < at.group):

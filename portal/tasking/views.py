@@ -29,6 +29,7 @@ from .forms import (
     DecisionForm,
     MeetingForm,
     TaskDetailsForm,
+    TaskFilterForm,
     TaskForm,
     TaskUpdateForm,
     WithdrawFileForm,
@@ -59,8 +60,22 @@ def organisation_choices(blank):
 def my_tasks():
     heading = ("My organisation's tasks" if current_user.is_partner else
                "My areas' tasks" if current_user.is_officer else "All tasks")
-    page = task_list.task_page(current_user, after=request.args.get("after"), before=request.args.get("before"))
-    return render_template("tasking/my_tasks.html", page=page, heading=heading, today=date.today())
+    form = task_filter_form()
+    filters = form.filters()
+    page = task_list.task_page(current_user, after=request.args.get("after"), before=request.args.get("before"),
+                               filters=filters)
+    return render_template("tasking/my_tasks.html", page=page, heading=heading, today=date.today(), form=form,
+                           filters=filters, args=filters.query_args()), 400 if form.errors else 200
+
+
+def task_filter_form():
+    """The task list's filter form read from the query string, its choices filled and validated."""
+    form = TaskFilterForm(request.args)
+    form.area.choices = [("", "All areas")] + [(str(a.id), a.name) for a in places.areas()]
+    # Every organisation, active or not: a past lead is still a filter the dashboard links to.
+    form.lead.choices = [("", "Any lead partner")] + [(str(o.id), o.name) for o in all_organisations()]
+    form.validate()
+    return form
 
 
 @bp.route("/tasks/new", methods=["GET", "POST"])

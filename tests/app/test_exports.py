@@ -66,6 +66,11 @@ def test_every_export_neutralises_a_formula_in_concern_and_task_text(app, as_rol
     assert response.status_code == 302
     record = cells(officer.get(f"/tasking/meetings/{meeting_id}/record.csv"))
     assert "'" + FORMULA in record and "'=1+2" in record
+    # The dashboard's exports: the task list (per task and per log entry) and the concerns' timeline.
+    task_list = cells(officer.get("/dashboard/tasks.csv")) + cells(officer.get("/dashboard/tasks.csv?entries=1"))
+    timeline = cells(officer.get(f"/dashboard/concerns.csv?locality={wem.id}"))
+    assert "'" + FORMULA in task_list and str(concern.id) in timeline
+    record += task_list + timeline
     assert [cell for cell in register + public + record
             if cell.startswith(("=", "+", "-", "@", "\t", "\r")) and not is_number(cell)] == []
 

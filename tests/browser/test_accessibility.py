@@ -8,7 +8,8 @@ PUBLIC_PAGES = ["/", "/map", "/you-said-we-did", "/you-said-we-did?q=Ludlow", "/
 OFFICER_PAGES = ["/concerns/?mine=1", "/concerns/meetings/1", "/concerns/meetings/new", "/concerns/new",
                  "/concerns/top-categories", "/concerns/survey", "/plan/", "/concerns/1", "/tasks/", "/tasks/new",
                  "/tasking/meetings/", "/tasking/meetings/new", "/indicators/", "/crime/assessment",
-                 "/tasking/coverage/", "/tasking/coverage/north", "/tasking/coverage/north?place=wem"]
+                 "/tasking/coverage/", "/tasking/coverage/north", "/tasking/coverage/north?place=wem", "/dashboard/",
+                 "/tasks/?show=open"]
 
 
 
