@@ -297,7 +297,7 @@ def withdraw_file(task_id, file_id):
         attachments.withdraw_file(task_file, by=current_user, reason=form.reason.data)
         db.session.commit()
         flash(f"{task_file.name} withdrawn: it is no longer shown, and the log says why.", "success")
-        return redirect(url_for("tasking.task", task_id=task_id, _anchor="files"))
+        return redirect(url_for("tasking.task", task_id=task_id, _anchor="task-files"))
     return render_form("tasking/withdraw_file.html", form, task=task, task_file=task_file)
 
 

@@ -65,21 +65,53 @@ NO_ZOOM = re.compile(r"user-scalable\s*=\s*(no|0)\b|maximum-scale\s*=\s*1(\.0*)?
 
 
 @pytest.fixture
-def every_page_data(app):
+def every_page_data(app, tmp_path):
     """What the seed lacks for some pages: North tasks for the partner (one open, one completed and
-    awaiting review), each holding a concern, a published concern, a Bronze tasking meeting with its
-    agenda, and a crime upload that failed."""
+    awaiting review, with a photo on its log), each holding a concern, a published concern with a
+    resident's comment on its "We did", a concern raised online, a Bronze tasking meeting with its agenda,
+    and a crime upload that failed. Returns {(endpoint, argument): [values]} for arguments no column
+    holds (the links in residents' emails) or that only some rows of a column fit (an area's key)."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
     from portal.crime.models import CrimeUpload
+    from portal.feedback import services as feedback
+    from portal.following import services as following
+    from portal.following.models import Follower
+    from portal.places.models import Locality
+    from portal.reporting.models import OnlineReport
+    from portal.tasking import attachments
 
-    from ..factories import completed, logged_concern, new_concern, new_meeting, new_task
+    from ..factories import completed, logged_concern, new_concern, new_meeting, new_task, user
 
+    app.config["UPLOAD_DIR"] = str(tmp_path)
     new_task(new_concern())
-    completed(new_task(new_concern(said="Cars racing down the High Street")), we_did="Speed checks every week")
-    logged_concern(10, answered_after=3)
+    task = new_task(new_concern(said="Cars racing down the High Street"))
+    photo = io.BytesIO()
+    Image.new("RGB", (32, 24), "teal").save(photo, "JPEG")
+    photo.seek(0)
+    attachments.update_with_files(task, by=user("partner"), version=task.version_id, text="Photo of the verge",
+                                  files=[FileStorage(photo, filename="verge.jpg", content_type="image/jpeg")])
+    db.session.commit()
+    completed(task, we_did="Speed checks every week")
+    answered = logged_concern(10, answered_after=3)
+    db.session.commit()
+    feedback.record_answer(answered.id, browser_id="every-page", answer="no", comment="Still racing at night")
+    db.session.add(OnlineReport(concern=new_concern(said="Bins set alight behind the shops"),
+                                email="resident@example.org", token="every-page-stop-link"))
     new_meeting()
     db.session.add(CrimeUpload(file_name="2010-03-west-mercia-street.csv", task_id="every-page", status="failed",
                                message="The file is not a police.uk CSV"))
+    ludlow = db.session.execute(select(Locality).filter_by(key="ludlow")).scalar_one()
+    following.request_follow("follower@example.org", ludlow)
+    follower = db.session.execute(select(Follower).filter_by(email="follower@example.org")).scalar_one()
     db.session.commit()
+    areas = db.session.execute(select(Locality.key).filter_by(level="area").order_by(Locality.id)).scalars().all()
+    return {("following.confirm", "token"): [following.confirmation_token(follower, ludlow)],
+            ("following.unsubscribe", "token"): [following.unsubscribe_token(follower)],
+            ("tasking.area_coverage", "key"): areas}
 
 
 def _snake(name):
@@ -90,8 +122,11 @@ def _models():
     return [mapper.class_ for mapper in db.Model.registry.mappers]
 
 
-def _values(app, rule, name, chosen):
-    """Sample values for one URL argument, most likely first (see the module's docstring)."""
+def _values(app, rule, name, chosen, given):
+    """Sample values for one URL argument, most likely first (see the module's docstring); ``given``
+    values first, by (endpoint, argument)."""
+    if (rule.endpoint, name) in given:
+        return given[(rule.endpoint, name)]
     feature = app.view_functions[rule.endpoint].__module__.rsplit(".", 1)[0]
     if name.endswith("_id"):
         stem = name[: -len("_id")]
@@ -112,7 +147,7 @@ def _values(app, rule, name, chosen):
     return values
 
 
-def _urls(app, rule):
+def _urls(app, rule, given):
     """URLs for a rule, built from sample values; the first argument's values vary slowest."""
     names = sorted(rule.arguments)
 
@@ -120,7 +155,7 @@ def _urls(app, rule):
         if not rest:
             yield dict(chosen)
             return
-        for value in _values(app, rule, rest[0], chosen):
+        for value in _values(app, rule, rest[0], chosen, given):
             yield from walk({**chosen, rest[0]: value}, rest[1:])
 
     with app.test_request_context():
@@ -128,7 +163,7 @@ def _urls(app, rule):
             yield url_for(rule.endpoint, **values)
 
 
-def html_pages(app, who):
+def html_pages(app, who, given):
     """{rule: [url, ...]} of the HTML GET pages ``who`` may use, with arguments ``who`` gets a page for;
     and the rules (with the statuses seen) for which no sample gave one."""
     person = Browser(app) if who == "anonymous" else Browser(app).sign_in(DEMO_EMAILS[who])
@@ -143,7 +178,7 @@ def html_pages(app, who):
         if who != "anonymous" and (PUBLIC in allowed or not (SIGNED_IN in allowed or who in allowed)):
             continue
         seen, urls = [], []
-        for url in _urls(app, rule):
+        for url in _urls(app, rule, given):
             response = person.get(url)
             if response.status_code == 200 and response.mimetype == "text/html":
                 urls.append(url)
@@ -179,7 +214,7 @@ def test_every_page_fits_a_phone_zooms_and_passes_axe_for_every_role(app, live_s
     problems, unreached = {}, {}
     checked = set()
     for who in ("anonymous",) + ROLES:
-        pages, missed = html_pages(app, who)
+        pages, missed = html_pages(app, who, every_page_data)
         unreached[who] = missed
         page = with_axe(new_page(chromium, width=PHONE, height=640))
         if who != "anonymous":

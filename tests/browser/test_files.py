@@ -46,10 +46,10 @@ def test_a_partner_attaches_a_photo_to_an_update_on_a_phone(app, live_server, pa
     page.set_input_files("#files", str(phone_photo(tmp_path / "IMG_0042.jpg")))
     page.fill("#text", "Bus shelter cleaned")
     page.focus("button:has-text('Save update')")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "Update saved." in page.inner_text(".govuk-notification-banner, main")
-    files = page.locator("#files + ul.task-files")
+    files = page.locator("#task-files + ul.task-files")
     assert "IMG_0042.jpg" in files.inner_text() and "Added by Pat Partner" in files.inner_text()
     thumb = page.locator("img.task-file-thumb")
     assert thumb.evaluate("img => img.complete && img.naturalWidth") == 400
