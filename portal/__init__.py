@@ -43,6 +43,7 @@ def connect_signals(app):
     (blinker keeps one connection per receiver, so building several apps connects each once.)"""
     from .concerns import signals as concern_signals
     from .feedback import services as feedback
+    from .notifications import services as notifications
     from .public import signals as public_signals
     from .reporting import services as reporting
     from .tasking import corrections as tasking_corrections
@@ -56,6 +57,8 @@ def connect_signals(app):
     concern_signals.status_changed.connect(reporting.tell_reporter)
     # Redacted words also leave residents' comments; approved comments are part of what public pages show.
     concern_signals.text_redacted.connect(feedback.scrub_redacted_text)
+    # ... and the messages to residents that copied them (digests, outcome emails).
+    concern_signals.text_redacted.connect(notifications.scrub_messages_to_residents)
     public_signals.data_version.connect(feedback.data_version_part)
 
 

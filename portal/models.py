@@ -5,6 +5,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 
+# What redacted words become, in a record and in every copy other features made of it.
+REMOVED = "[removed]"
+
 
 def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -15,4 +18,4 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-__all__ = ["db", "utcnow", "TimestampMixin"]
+__all__ = ["db", "utcnow", "TimestampMixin", "REMOVED"]

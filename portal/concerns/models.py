@@ -11,7 +11,7 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..models import TimestampMixin, utcnow
+from ..models import REMOVED, TimestampMixin, utcnow  # noqa: F401  (REMOVED: imported from here too)
 from ..partners.models import Organisation
 from ..places.models import Locality
 
@@ -56,7 +56,6 @@ EDITABLE_FIELDS = {"category_id": "Category", "locality_id": "Where", "street": 
 PRIVATE_FIELDS = ("street", "lat", "lon", "internal_notes")
 # The public texts a redaction may remove part of.
 REDACTABLE_FIELDS = {"you_said": "You said", "we_did": "We did", "public_reason": "Reason residents read"}
-REMOVED = "[removed]"
 
 pact_meeting_partners = Table(
     "pact_meeting_partners",

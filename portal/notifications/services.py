@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import utcnow
+from ..models import REMOVED, utcnow
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,18 @@ def _queue(email, user_id, subject, body, *, kind, dedupe_key, unsubscribe_url=N
     return message
 
 
+def scrub_messages_to_residents(concern, *, text, by):
+    """Receiver of concerns.signals.text_redacted: redacted words leave every message to a resident (a
+    follower's digest, the outcome sent to whoever raised a concern online) that copied them, before it is
+    sent or in the outbox's record of it. Residents have no account: their messages have no user."""
+    rows = db.session.execute(select(OutboxMessage).where(
+        OutboxMessage.to_user_id.is_(None),
+        OutboxMessage.body.contains(text, autoescape=True) | OutboxMessage.subject.contains(text, autoescape=True)))
+    for message in rows.scalars():
+        message.subject, message.body = message.subject.replace(text, REMOVED), message.body.replace(text, REMOVED)
+    return True
+
+
 def deliver_pending(limit=200):
     """Send what waits in the outbox through SMTP and mark each message sent (or its error); returns how
     many were sent. Without MAIL_SERVER, or with the server unreachable, nothing leaves: returns 0 (the
@@ -89,6 +101,9 @@ def deliver_pending(limit=200):
             try:
                 smtp.send_message(email)
                 message.sent_at = utcnow()
+                if message.to_user_id is None:
+                    # A resident's address is kept only to send to it: the outbox's record forgets it once sent.
+                    message.to_email = ""
                 sent += 1
                 log.info("Sent notification %s (%s) to user %s", message.id, message.kind, message.to_user_id,
                          extra={"notification_id": message.id, "kind": message.kind, "user_id": message.to_user_id})

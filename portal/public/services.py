@@ -82,10 +82,14 @@ def published_query(f: PublicFilters = None):
 NEWEST_FIRST = Order((Concern.raised_on, True, "date"), (Concern.id, True, "int"))
 
 
-def list_position(args):
-    """The Previous or Next link's position in a request, when it is one ({} otherwise): part of the
-    cache key, so a made-up position cannot fill the cache with copies of a page."""
-    return {name: args[name] for name in ("after", "before") if NEWEST_FIRST.parse(args.get(name))}
+def list_position(args, page_no):
+    """The Previous or Next link's position in a request, when it is one ({} otherwise, and on page 1,
+    which is read from the top). It is part of the cache key, written from its parsed values, so one
+    position has one entry however it is spelt."""
+    if page_no == 1:
+        return {}
+    return {name: ".".join(str(v) for v in values) for name in ("after", "before")
+            if (values := NEWEST_FIRST.parse(args.get(name)))}
 
 
 def published_page(f: PublicFilters, page_no, per_page, *, after=None, before=None):

@@ -135,7 +135,7 @@ def concern_json(concern_id):
 @allow(PUBLIC)
 @http_cached
 def you_said_we_did():
-    args, page_no, position = public_args(), page_number(), services.list_position(request.args)
+    args, page_no, position = public_args(), page_number(), services.list_position(request.args, page_number())
 
     def build():
         form = filter_form()
@@ -159,7 +159,7 @@ def locality(key):
     loc = db.session.execute(select(Locality).where(Locality.key == key, Locality.active)).scalar_one_or_none()
     if loc is None:
         abort(404)
-    page_no, position = page_number(), services.list_position(request.args)
+    page_no, position = page_number(), services.list_position(request.args, page_number())
 
     def build():
         below = list(db.session.execute(descendant_ids(loc.id)).scalars())

@@ -13,6 +13,7 @@ from ..concerns import corrections as concern_corrections
 from ..concerns.models import REMOVED
 from ..errors import NotAllowed, PortalError
 from ..extensions import db
+from ..feedback import services as feedback
 from ..notifications.models import OutboxMessage
 from .models import AgendaItem, Task, TaskUpdate, task_concerns
 from .policy import can_review
@@ -68,6 +69,8 @@ def scrub_redacted_text(concern, *, text, by):
             if sibling.id != concern.id and any(text in (getattr(sibling, f) or "") for f in ("you_said", "we_did")):
                 field = "we_did" if text in (sibling.we_did or "") else "you_said"
                 concern_corrections.redact_copy(sibling, by=by, text=text, field=field)
+                # Residents' comments under the sibling's "We did" may quote the words too.
+                feedback.scrub_redacted_text(sibling, text=text, by=by)
     about_tasks = select(AgendaItem).where(AgendaItem.task_id.in_([t.id for t in tasks]),
                                            AgendaItem.summary.contains(text, autoescape=True))
     for other in db.session.execute(about_tasks).scalars():
