@@ -9,7 +9,7 @@ from .logging import configure_logging
 
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
 FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime",
-            "indicators")
+            "indicators", "pack")
 
 
 def create_app(config=None):

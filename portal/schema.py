@@ -4,6 +4,7 @@ from .concerns import models as concerns  # noqa: F401
 from .crime import models as crime  # noqa: F401
 from .indicators import models as indicators  # noqa: F401
 from .notifications import models as notifications  # noqa: F401
+from .pack import models as pack  # noqa: F401
 from .partners import models as partners  # noqa: F401
 from .people import models as people  # noqa: F401
 from .places import models as places  # noqa: F401

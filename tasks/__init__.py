@@ -8,7 +8,7 @@ from celery import Celery, Task
 
 from .schedule import BEAT_SCHEDULE
 
-TASK_MODULES = ["tasks.maintenance", "tasks.notifications", "tasks.crime", "tasks.indicators"]
+TASK_MODULES = ["tasks.maintenance", "tasks.notifications", "tasks.crime", "tasks.indicators", "tasks.pack"]
 
 
 def celery_init_app(app):

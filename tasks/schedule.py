@@ -13,4 +13,6 @@ BEAT_SCHEDULE = {
     # An upload whose worker was lost and that no worker took back is shown failed, with a retry.
     "fail-stale-crime-uploads": {"task": "crime.fail_stale_uploads", "schedule": crontab(minute="*/10")},
     "nightly-portal-indicators": {"task": "indicators.rollup_portal", "schedule": crontab(hour=2, minute=0)},
+    # A link to each newly issued PMCG pack for the distribution list (PMCG_DISTRIBUTION); once per pack.
+    "announce-issued-pmcg-packs": {"task": "pack.announce_issued", "schedule": crontab(minute="*/10")},
 }
