@@ -8,7 +8,7 @@ from datetime import date
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -28,6 +28,7 @@ from .policy import may_read, may_write
 log = logging.getLogger(__name__)
 FREQUENCY, PERIOD_TYPE = "monthly", "month"  # the PMCG pack is monthly
 MAX_COMMENTARY = 2000
+PACK_LOCK = 0x5C5B_0021  # with the month, the advisory lock that orders commentary and issuing (PostgreSQL)
 UNIT_DIGITS = {"percentage": 1, "count": 0}
 
 
@@ -177,7 +178,17 @@ def write_commentary(*, by, indicator_id, locality_id, month, text):
     return note
 
 
+def lock_month(month):
+    """Commentary and issuing for one month take turns (until their transaction ends): a note saved while
+    the pack renders waits, then finds the pack issued; one saved before is in the PDF. On PostgreSQL an
+    advisory lock; SQLite lets one writer at a time in any case."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS integer), CAST(:month AS integer))"),
+                           {"key": PACK_LOCK, "month": month.year * 100 + month.month})
+
+
 def refuse_if_issued(month):
+    lock_month(month)
     issued = issued_pack(month)
     if issued is not None:
         raise ConflictError(f"The pack for {month:%B %Y} was issued on {issued.issued_at:%d %B %Y} by "
@@ -226,6 +237,7 @@ def issue_pack(*, by, month):
     only; refused when the month has no figures or was already issued. Flushes."""
     if not may_write(by):
         raise NotAllowed("Only analysts and admins issue the PMCG pack")
+    lock_month(month)
     if issued_pack(month) is not None:
         raise ConflictError(f"The pack for {month:%B %Y} has already been issued")
     contents = pack_contents(month)

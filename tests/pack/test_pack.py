@@ -204,3 +204,12 @@ def test_an_issue_without_its_csrf_token_is_refused(app, as_role):
     analyst = as_role("analyst")
     assert analyst.post("/pack/2018-11/issue", {}, csrf=False).status_code == 400
     assert services.issued_pack(NOV) is None
+
+
+def test_with_no_distribution_list_the_pack_waits_to_be_announced(app):
+    pack = services.issue_pack(by=person("analyst"), month=NOV)
+    app.config["PMCG_DISTRIBUTION"] = ""
+    assert services.notify_issued_packs() == 0 and pack.notified_at is None
+    app.config["PMCG_DISTRIBUTION"] = "chair.pmcg@shropshire.example"
+    assert services.notify_issued_packs() == 1 and pack.notified_at is not None
+    assert services.notify_issued_packs() == 0
