@@ -100,6 +100,7 @@ def test_an_issued_pack_is_downloaded_exactly_as_issued_after_the_data_and_comme
     assert "its commentary can no longer change" in text_of(refused)
     with pytest.raises(ConflictError):
         comment(SAC, "shropshire", "Rewritten by the service")
+    db.session.rollback()  # as the error handler does: the refused unit of work ends, and its lock with it
     assert analyst.post("/pack/2018-11/issue", {}).status_code == 409  # issued once
 
     assert "20.00" in text_of(analyst.get("/pack/2018-11"))  # the page shows today's target...
