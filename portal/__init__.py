@@ -10,7 +10,7 @@ from .logging import configure_logging
 # Each feature is a package with models, services, forms and a ``views.bp`` blueprint.
 FEATURES = ("public", "people", "places", "partners", "plan", "concerns", "tasking", "notifications", "crime",
             "indicators", "reporting", "evidence", "following", "feedback",
-            "dashboard")
+            "dashboard", "pack")
 # Blueprints whose anonymous responses may be kept by browsers and proxies (each view opts in with
 # portal.public.caching.http_cached); every other blueprint's responses are private, no-store.
 PUBLICLY_CACHED_BLUEPRINTS = frozenset({"public", "following.feeds"})

@@ -150,6 +150,8 @@ class Config:
         # The address staff open the portal at: every notification's link is built from it, so a link works
         # from an email client and from a Celery task, where there is no request to take a host from.
         self.PORTAL_URL = _portal_url(self.PUBLIC_BASE_URL)
+        # Who is told, with a link, when a monthly PMCG pack is issued (addresses separated by commas).
+        self.PMCG_DISTRIBUTION = os.environ.get("PMCG_DISTRIBUTION", "")
         self.__dict__.update(public_cache_settings(self.REDIS_URL))
 
 

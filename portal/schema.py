@@ -7,6 +7,7 @@ from .feedback import models as feedback  # noqa: F401
 from .following import models as following  # noqa: F401
 from .indicators import models as indicators  # noqa: F401
 from .notifications import models as notifications  # noqa: F401
+from .pack import models as pack  # noqa: F401
 from .partners import models as partners  # noqa: F401
 from .people import models as people  # noqa: F401
 from .places import models as places  # noqa: F401

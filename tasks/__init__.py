@@ -9,7 +9,7 @@ from celery import Celery, Task
 from .schedule import BEAT_SCHEDULE
 
 TASK_MODULES = ["tasks.maintenance", "tasks.notifications", "tasks.crime", "tasks.indicators", "tasks.reporting",
-                "tasks.following"]
+                "tasks.following", "tasks.pack"]
 
 
 def celery_init_app(app):

@@ -17,4 +17,6 @@ BEAT_SCHEDULE = {
     "nightly-portal-indicators": {"task": "indicators.rollup_portal", "schedule": crontab(hour=2, minute=0)},
     # A resident's address is kept until their concern is closed, and never longer than REPORT_EMAIL_DAYS.
     "forget-old-resident-addresses": {"task": "reporting.forget_old_addresses", "schedule": crontab(hour=4, minute=0)},
+    # A link to each newly issued PMCG pack for the distribution list (PMCG_DISTRIBUTION); once per pack.
+    "announce-issued-pmcg-packs": {"task": "pack.announce_issued", "schedule": crontab(minute="*/10")},
 }

@@ -186,7 +186,7 @@ class Browser:
         # context (and its ``g``, where Flask-Login keeps the user) is not shared.
         with self.app.app_context():
             response = self.client.get(url, **kw)
-            body = response.get_data()  # read whole, as a browser does (a streamed CSV too; a photo)
+            body = response.get_data()  # read whole, as a browser does (a streamed CSV too; a photo, a PDF)
         match = CSRF_INPUT.search(body.decode()) if response.mimetype == "text/html" else None
         if match:
             self.token = match.group(1) or match.group(2)

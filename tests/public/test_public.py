@@ -44,6 +44,14 @@ def private_data(app):
     db.session.flush()
     published.created_by_id = user.id
     db.session.add(ConcernEvent(concern=published, kind="status", by_id=user.id, detail=f"Event {MARK}"))
+    # The PMCG pack's commentary is for staff only.
+    from portal.pack.models import PackCommentary
+    from portal.plan.models import IndicatorDefinition
+
+    db.session.add(PackCommentary(indicator_id=db.session.execute(select(IndicatorDefinition.id)).scalars().first(),
+                                  locality_id=locality("shropshire").id,
+                                  period_type="month", period_start=date(2018, 11, 1), text=f"Commentary {MARK}",
+                                  written_by_id=user.id))
     db.session.commit()
     return published
 
