@@ -1,14 +1,14 @@
 """An analyst writes commentary and issues the pack on a phone, by keyboard, in a real Chromium."""
 import pytest
 
-from ..browser.test_browser import chromium, live_server, serious_violations, sign_in, with_axe  # noqa: F401
-from .test_pack import NOV, SAC
+from ..pack.test_pack import NOV, SAC
+from .conftest import serious_violations, sign_in, with_axe
 
 pytestmark = pytest.mark.browser
 
 
 def test_an_analyst_on_a_phone_writes_commentary_and_issues_the_pack_by_keyboard(
-        app, live_server, chromium):  # noqa: F811
+        app, live_server, chromium):
     from portal.pack import services
 
     context = chromium.new_context(viewport={"width": 320, "height": 640})
