@@ -54,7 +54,9 @@ def feed_entries(place):
     upcoming PACT meetings."""
     below = updates.ids_below(place)
     entries = []
-    for r in updates.published_records(below, limit=FEED_ENTRIES):
+    records = updates.published_records(below, limit=FEED_ENTRIES)
+    changed_at = updates.last_changed([r["id"] for r in records])
+    for r in records:
         link = updates.item_link(r)  # on the page of the list it is on now; its id never changes
         entry_id = portal_link("public.locality", key=r["locality_key"]) + f"#concern-{r['id']}"
         lines = [f"You said ({r['raised_on']}): {r['you_said']}"]
@@ -64,8 +66,10 @@ def feed_entries(place):
             lines.append(f"{r['status_label']} ({r['decided_on']}): {r['reason']}")
         else:
             lines.append(f"{r['status_label']}: we are working on it.")
-        changed = max(d for d in (r["raised_on"], r["responded_on"], r["decided_on"]) if d)
-        entries.append({"id": entry_id, "link": link, "updated": _instant(datetime.fromisoformat(changed)),
+        # A correction or redaction changes no public date, but the row's time: readers fetch the new text.
+        dated = max(datetime.fromisoformat(d) for d in (r["raised_on"], r["responded_on"], r["decided_on"]) if d)
+        changed = max(dated, changed_at.get(r["id"], dated))
+        entries.append({"id": entry_id, "link": link, "updated": _instant(changed),
                         "title": f"{r['category'].capitalize()}, {r['locality']}: {r['status_label']}",
                         "text": "\n".join(lines)})
     for m in updates.upcoming_meetings(below):

@@ -2,12 +2,14 @@
 
 What a visitor is told never depends on whether an address is already signed up (no enumeration):
 ``request_follow`` always queues one confirmation message and returns nothing. Links are itsdangerous
-signatures of the follower's id and a digest of its address (never the address itself, which would
-land in access logs): a confirmation link expires after FOLLOW_CONFIRM_HOURS, an unsubscribe link
-never does, and a link whose follower was deleted (or whose id now belongs to another address) does
-nothing. Confirming or unsubscribing twice changes nothing the second time.
+signatures of the follower's id and an HMAC of its address keyed with SECRET_KEY (never the address
+itself, which would land in access logs, nor a plain hash, which an address list would match): a
+confirmation link expires after FOLLOW_CONFIRM_HOURS, an unsubscribe link never does, and a link whose
+follower was deleted (or whose id now belongs to another address) does nothing. Confirming or
+unsubscribing twice changes nothing the second time.
 """
 import hashlib
+import hmac
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -18,11 +20,13 @@ from sqlalchemy import delete, select
 from ..errors import PortalError
 from ..extensions import db
 from ..models import utcnow
+from ..notifications.models import OutboxMessage
 from ..notifications.services import notify_address, portal_link
 from ..places.models import Locality
 from .models import Follower
 
 CONFIRM_SALT, UNSUBSCRIBE_SALT = "follow-confirm", "follow-unsubscribe"
+FOLLOW_KINDS = ("follow-confirm", "follow-digest")  # the outbox kinds of what following sends
 EXPIRED = ("This link has expired: links to confirm updates work for {hours} hours. "
            "Ask for updates again and use the link in the new email.")
 NOT_VALID = "This link is not complete or is no longer valid. Check you copied all of it from the email."
@@ -39,7 +43,16 @@ def normalised_email(text):
 
 
 def email_digest(email):
-    """A short digest of an address: what links and rate-limit keys carry instead of the address."""
+    """A short digest of an address: what links and rate-limit keys carry instead of the address. Keyed
+    with SECRET_KEY (HMAC-SHA256), so it cannot be matched against a list of addresses without the key."""
+    key = current_app.config["SECRET_KEY"]
+    key = key if isinstance(key, bytes) else str(key).encode()
+    return hmac.new(key, email.lower().encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _unkeyed_digest(email):
+    """The plain SHA-256 digest links carried before they were keyed: still accepted, never issued, so an
+    unsubscribe link in an email already sent keeps working."""
     return hashlib.sha256(email.lower().encode()).hexdigest()[:24]
 
 
@@ -94,7 +107,10 @@ def request_follow(email, locality):
 def _follower_of(payload):
     follower_id, digest = payload[0], payload[1]
     follower = db.session.get(Follower, follower_id) if isinstance(follower_id, int) else None
-    if follower is None or email_digest(follower.email) != digest:
+    if follower is None or not isinstance(digest, str):
+        return None
+    if not any(hmac.compare_digest(expected.encode(), digest.encode())
+               for expected in (email_digest(follower.email), _unkeyed_digest(follower.email))):
         return None
     return follower
 
@@ -140,10 +156,16 @@ def read_unsubscribe(token):
 
 
 def unsubscribe(token):
-    """Delete the follower an unsubscribe link names, with every place it followed: no message is sent
-    to it again. Harmless twice. Raises PortalError if the link is not one. Flushes."""
+    """Delete the follower an unsubscribe link names, with every place it followed, and the digests and
+    confirmation links still waiting in the outbox for its address: nothing more about following goes to
+    it. (A message about a concern the resident reported is not an update of a followed place: it stays.)
+    Harmless twice. Raises PortalError if the link is not one. Flushes."""
     follower = read_unsubscribe(token)
     if follower is not None:
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.to_email == follower.email,
+                                                       OutboxMessage.to_user_id.is_(None),
+                                                       OutboxMessage.kind.in_(FOLLOW_KINDS),
+                                                       OutboxMessage.sent_at.is_(None)))
         db.session.delete(follower)
         db.session.flush()
 

@@ -51,6 +51,16 @@ def published_records(locality_ids, limit=50):
     return public.public_records(public.PublicFilters(locality_ids=locality_ids), limit=limit)
 
 
+def last_changed(concern_ids):
+    """{concern id: when its row last changed, to the second}: what a feed entry's <updated> says, so a
+    redacted or corrected "We did", "You said" or reason reaches feed readers. A timestamp only, kept out of
+    the public record itself (it may also move with a change residents do not see, which shows nothing)."""
+    if not concern_ids:
+        return {}
+    rows = db.session.execute(select(Concern.id, Concern.updated_at).where(Concern.id.in_(concern_ids)))
+    return {concern_id: at.replace(microsecond=0) for concern_id, at in rows}
+
+
 def we_dids_published(locality_ids, after, until):
     """Public records of these places whose "We did" residents could first read in (after, until]:
     published in that window, or answered in it while published. A later correction of a published

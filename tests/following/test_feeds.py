@@ -3,6 +3,7 @@ and readable by the standard parsers whatever residents typed."""
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
+import pytest
 from icalendar import Calendar
 
 from portal.extensions import db
@@ -100,3 +101,33 @@ def test_the_list_and_locality_pages_link_their_feeds_and_sign_up(app, browser):
     assert 'href="/places/shropshire/follow"' in listing and "Get updates for all of Shropshire" in listing
     south = browser.get("/you-said-we-did?area=south").get_data(as_text=True)
     assert 'href="/places/south/follow"' in south and "Get updates for South" in south
+
+
+@pytest.mark.both_databases
+def test_a_redacted_we_did_changes_its_entrys_updated_time_so_readers_fetch_the_new_text(app, backend, browser):
+    from datetime import datetime
+
+    from portal.concerns import corrections
+    from portal.concerns.models import Concern
+
+    from ..factories import user
+
+    concern = published_in("wem", "Needles in the play area", "Removed by Dr Smith of 4 Mill Lane")
+    db.session.execute(Concern.__table__.update().where(Concern.id == concern.id)
+                       .values(updated_at=datetime.combine(date.today(), datetime.min.time())))
+    db.session.commit()
+
+    def entry():
+        feed = ET.fromstring(browser.get("/places/wem/updates.atom").get_data())
+        [ours] = [e for e in feed.findall(f"{ATOM}entry")
+                  if e.find(f"{ATOM}id").text.endswith(f"#concern-{concern.id}")]
+        return ours.find(f"{ATOM}updated").text, ours.find(f"{ATOM}content").text, feed.find(f"{ATOM}updated").text
+
+    before, text, _ = entry()
+    assert "Dr Smith" in text
+    corrections.redact(db.session.get(Concern, concern.id), by=user("admin"), field="we_did",
+                       text="Dr Smith of 4 Mill Lane")
+    db.session.commit()
+    after, text, feed_updated = entry()
+    assert "Dr Smith" not in text and "[removed]" in text
+    assert after > before and after.endswith("Z") and feed_updated >= after

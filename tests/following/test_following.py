@@ -274,3 +274,106 @@ def test_the_daily_digest_job_is_on_the_beat_schedule_and_runs_as_a_task(app):
     published_in("wem", "Noise from the car park", "Patrols on Friday nights")
     later = (utcnow() + timedelta(seconds=1)).isoformat()
     assert [celery.tasks[entry["task"]].delay(later).get() for _ in range(2)] == [1, 0]
+
+
+@pytest.mark.both_databases
+def test_a_we_did_between_two_runs_on_one_day_is_in_the_second_digest_never_lost(app, backend):
+    from datetime import datetime
+    from datetime import time as clock
+
+    from portal.concerns.models import ConcernEvent
+
+    confirmed_follower("same-day@example.org", "wem", days_ago=1)
+    published_in("wem", "Bins left out all week", "Collections moved to Monday")
+    day = date.today() + timedelta(days=1)
+    assert digest.send_digests(datetime.combine(day, clock(0, 10))) == 1
+    db.session.commit()
+    later = published_in("wem", "Cars on the green", "Bollards were put in")
+    db.session.execute(ConcernEvent.__table__.update().where(ConcernEvent.concern_id == later.id)
+                       .values(at=datetime.combine(day, clock(5, 10))))
+    db.session.commit()
+
+    assert digest.send_digests(datetime.combine(day, clock(23, 50))) == 1  # 23 h 40 min later, the same date
+    db.session.commit()
+    first, second = outbox("follow-digest", "same-day@example.org")
+    assert "Collections moved to Monday" in first.body and "Bollards were put in" not in first.body
+    assert "Bollards were put in" in second.body and "Collections moved to Monday" not in second.body
+    assert follower("same-day@example.org").last_digest_at == datetime.combine(day, clock(23, 50))
+    assert digest.send_digests(datetime.combine(day + timedelta(days=1), clock(23, 50))) == 0
+
+
+@pytest.mark.both_databases
+def test_a_follower_of_an_area_and_a_place_in_it_reads_each_item_once_under_the_smaller_place(app, backend):
+    person = confirmed_follower("both@example.org", "north", days_ago=1)
+    services.confirm(services.confirmation_token(person, one(Locality, key="wem")))
+    db.session.commit()
+    assert [p.key for p in follower("both@example.org").places] == ["north", "wem"]
+    in_wem = published_in("wem", "Graffiti on the underpass", "Painted over within a week")
+    in_oswestry = published_in("oswestry", "Dogs off the lead in the park", "Wardens patrolled at dusk")
+    meeting_in("wem", date.today() + timedelta(days=12), "Wem Civic Centre")
+
+    assert digest.send_digests(utcnow()) == 1
+    db.session.commit()
+    [message] = outbox("follow-digest", "both@example.org")
+    assert message.subject == "Community safety updates: North, Wem"
+    for text in ("Painted over within a week", f"#concern-{in_wem.id}", "Wem Civic Centre",
+                 "Wardens patrolled at dusk", f"#concern-{in_oswestry.id}"):
+        assert message.body.count(text) == 1, text
+    north, wem = message.body.split("\nNorth\n=====\n")[1].split("\nWem\n===\n")
+    assert "Wardens patrolled at dusk" in north and "Painted over within a week" not in north
+    assert "Painted over within a week" in wem and "Wem Civic Centre" in wem and "Wem Civic Centre" not in north
+
+
+def test_links_and_rate_limit_keys_carry_a_keyed_digest_of_the_address_never_its_plain_hash(app, monkeypatch):
+    import hashlib
+    import json
+
+    from portal.following.views import email_key
+
+    email = "keyed@example.org"
+    plain = hashlib.sha256(email.encode()).hexdigest()
+    person = confirmed_follower(email)
+    confirm_token = services.confirmation_token(person, one(Locality, key="wem"))
+    unsubscribe_token = services.unsubscribe_token(person)
+    payloads = [services._timed().loads(confirm_token), services._untimed().loads(unsubscribe_token)]
+    [message] = outbox("follow-confirm", email)
+    for text in (confirm_token, unsubscribe_token, services.unsubscribe_link(person), message.body,
+                 json.dumps(payloads)):
+        assert plain[:24] not in text and email not in text
+    with app.test_request_context("/places/wem/follow", method="POST", data={"email": email}):
+        assert email_key() == "follow-email:" + services.email_digest(email) and plain[:24] not in email_key()
+
+    ours = services.email_digest(email)
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another deployment's secret")
+    assert services.email_digest(email) != ours and len(services.email_digest(email)) == len(ours)
+    monkeypatch.undo()
+    assert services.email_digest(email) == ours
+    # A link sent before digests were keyed still stops the emails.
+    legacy = URLSafeSerializer(app.config["SECRET_KEY"], salt=services.UNSUBSCRIBE_SALT).dumps(
+        [person.id, plain[:24]])
+    services.unsubscribe(legacy)
+    db.session.commit()
+    assert follower(email) is None
+
+
+@pytest.mark.both_databases
+def test_after_unsubscribing_nothing_waiting_in_the_outbox_goes_to_the_address(app, backend):
+    from portal.notifications.services import notify_address
+
+    person = confirmed_follower("stop@example.org", days_ago=1)
+    confirmed_follower("stays@example.org", days_ago=1)
+    published_in("wem", "Broken street light", "The council replaced it")
+    assert digest.send_digests(utcnow()) == 2
+    sent = outbox("follow-confirm", "stop@example.org")[0]
+    sent.sent_at = utcnow()
+    notify_address("stop@example.org", "Your report", "What was done", kind="concern_outcome",
+                   dedupe_key="outcome:stop-test")
+    db.session.commit()
+    assert [m.sent_at for m in outbox("follow-digest", "stop@example.org")] == [None]
+
+    services.unsubscribe(services.unsubscribe_token(person))
+    db.session.commit()
+    assert outbox("follow-digest", "stop@example.org") == []
+    assert [m.id for m in outbox("follow-confirm", "stop@example.org")] == [sent.id]  # sent: its record stays
+    assert len(outbox("concern_outcome", "stop@example.org")) == 1  # about the resident's own report
+    assert len(outbox("follow-digest", "stays@example.org")) == 1
