@@ -36,3 +36,7 @@ class RaiseConcernForm(FlaskForm):
                     "anyone; deleted when it is closed.")
     # The honeypot: hidden from people (CSS and aria-hidden), filled in by form-filling bots.
     website = StringField("Leave this empty", validators=[Optional(), Length(max=200)])
+
+
+class StopForm(FlaskForm):
+    """The "stop these emails" page's button: its CSRF token (a mail client's one-click POST needs none)."""

@@ -20,10 +20,12 @@ from ..concerns import services as concerns
 from ..concerns.models import ACCEPTED, CLOSED, NO_FURTHER_ACTION, RESPONDED
 from ..errors import PortalError
 from ..extensions import db
+from ..following import updates
 from ..models import utcnow
 from ..notifications.services import notify_address, portal_link
 from ..places.models import Locality
 from ..places.services import find_by_name
+from ..public import services as public
 from .models import OnlineReport
 
 # The places a resident's concern can be in: the register's own levels (never a whole area or the county).
@@ -148,10 +150,12 @@ def report_of(concern_id):
 
 
 def public_link(concern):
-    """Where a published concern is on the public site (its place's page), or None while it is not public."""
-    if not concern.published:
+    """Where a published concern is on the public site: its item on its place's page, on the page of that list
+    it is on (the link followers' emails and feeds give, following.updates.item_link); None while it is not
+    public."""
+    if public.published_concern(concern.id) is None:
         return None
-    return portal_link("public.locality", key=concern.locality.key) + f"#ysd-{concern.id}"
+    return updates.item_link(public.public_record(concern))
 
 
 def outcome_message(concern, to_status, token, final):

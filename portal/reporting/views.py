@@ -12,7 +12,7 @@ from ..errors import PortalError
 from ..extensions import csrf, db, limiter
 from ..forms import form_page, int_or_none, render_form, show_error
 from . import services
-from .forms import RaiseConcernForm
+from .forms import RaiseConcernForm, StopForm
 
 bp = Blueprint("reporting", __name__, url_prefix="/raise-a-concern")
 
@@ -78,10 +78,13 @@ def thanks():
 
 @bp.route("/stop-emails/<token>", methods=["GET", "POST"])
 @allow(PUBLIC)
-@csrf.exempt  # the token in the link is the credential; mail clients' one-click POST (RFC 8058) has no form
+@csrf.exempt  # the token in the link is the credential; mail clients post RFC 8058's one-click body, no CSRF token
 def stop_messages(token):
+    form = StopForm()
     if request.method == "POST":
+        if request.form.get("List-Unsubscribe") != "One-Click":
+            csrf.protect()  # the page's own button keeps its CSRF token
         had = services.stop_messages(token)
         db.session.commit()
         return render_template("reporting/stop.html", token=token, done=True, had=had)
-    return render_template("reporting/stop.html", token=token, done=False)
+    return render_template("reporting/stop.html", token=token, done=False, form=form)

@@ -229,14 +229,17 @@ def _survey(locality):
 
 
 def _pact(ids):
-    """Concerns by category over the 12 months to the latest concern raised in the place."""
-    latest = db.session.execute(select(func.max(Concern.raised_on)).where(Concern.locality_id.in_(ids))).scalar()
+    """PACT concerns by category over the 12 months to the latest one raised in the place (only those raised
+    at PACT meetings, as portal/evidence/figures.py counts them: not the survey's, a partner's or a resident's)."""
+    pact = Concern.source == "pact"
+    latest = db.session.execute(select(func.max(Concern.raised_on))
+                                .where(Concern.locality_id.in_(ids), pact)).scalar()
     if latest is None:
         return None, None, []
     since = latest - timedelta(days=365)
     rows = db.session.execute(
         select(ConcernCategory.name, func.count()).join(Concern, Concern.category_id == ConcernCategory.id)
-        .where(Concern.locality_id.in_(ids), Concern.raised_on > since, Concern.raised_on <= latest)
+        .where(Concern.locality_id.in_(ids), pact, Concern.raised_on > since, Concern.raised_on <= latest)
         .group_by(ConcernCategory.name).order_by(func.count().desc(), ConcernCategory.name)).all()
     return since + timedelta(days=1), latest, [(name, n, bool(crime_types_for(name))) for name, n in rows]
 

@@ -348,14 +348,16 @@ def review_and_publish(task, *, by, version, we_did_by_concern=None):
     task.reviewed_by_id, task.reviewed_at, task.published = by.id, utcnow(), True
     task.published_we_did = task.we_did
     for concern, text in texts.items():
+        # One withdrawn on its own page stays withdrawn; one withdrawn with the task's "We did" comes back.
+        # Published first: the status change tells the resident who raised it online (reporting.tell_reporter),
+        # and what they read must be where it is at the end of this review (published, and its link).
+        if not concern.published and concern.withdrawn != "concern":
+            concerns.publish(concern, by=by)
         if concern.status in OPEN_STATUSES:
             concerns.change_status(concern, RESPONDED, by=by, we_did=text, responded_on=date.today(),
                                    reason=f"Task {task.id} completed and reviewed")
         elif concern.we_did != text:
             _replace_public_we_did(concern, text, by=by, task=task)
-        # One withdrawn on its own page stays withdrawn; one withdrawn with the task's "We did" comes back.
-        if not concern.published and concern.withdrawn != "concern":
-            concerns.publish(concern, by=by)
     published = "the edited 'We did' published" if again else "'We did' published"
     log(task, by, text=f"Reviewed by {by.display_name}; {published} to residents")
     db.session.flush()

@@ -1,6 +1,7 @@
 """Residents raise a concern online: it reaches the area's register and next Bronze agenda, stays private until
 published, and its reporter is told the outcome by email; bad or abusive submissions save nothing."""
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -9,13 +10,15 @@ from portal.concerns import services as concerns
 from portal.concerns.models import Concern, ConcernCategory
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.following import updates
 from portal.notifications.models import OutboxMessage
 from portal.places.models import Locality
+from portal.public import services as public
 from portal.reporting.models import OnlineReport
-from portal.tasking import meetings
+from portal.tasking import meetings, tasks
 
 from ..conftest import Browser, text_of
-from ..factories import YOUTHS, new_meeting, one, user
+from ..factories import YOUTHS, completed, new_meeting, new_task, one, user
 
 GRAFFITI = "ENVIRONMENTAL - GRAFFITI"
 EMAIL = "resident.online@example.org"
@@ -211,7 +214,7 @@ def test_the_reporter_is_emailed_when_it_is_accepted_responded_to_and_closed_the
     assert "accepted it" in accepted and "/raise-a-concern/stop-emails/" in accepted
     assert sent[0].unsubscribe_url and "/raise-a-concern/stop-emails/" in sent[0].unsubscribe_url
     assert "What was done: Patrols at the bandstand" in responded
-    assert f"/places/{concern.locality.key}#ysd-{concern.id}" in closed  # published by then: the link to it
+    assert f"/places/{concern.locality.key}#concern-{concern.id}" in closed  # published by then: the link to it
     assert "we have now deleted your email address" in closed and sent[2].unsubscribe_url is None
     report = db.session.execute(select(OnlineReport).filter_by(concern_id=concern.id)).scalar_one()
     assert report.email == "" and report.email_cleared_at is not None
@@ -250,8 +253,52 @@ def test_the_stop_link_deletes_the_address_at_once_and_nothing_more_is_sent(app,
     assert db.session.execute(select(OnlineReport).filter_by(concern_id=concern.id)).scalar_one().email == ""
     move(as_role("officer"), concern, "accepted")
     assert messages_to(EMAIL) == []
-    wrong = browser.post("/raise-a-concern/stop-emails/not-a-token", csrf=False)
+    wrong = browser.post("/raise-a-concern/stop-emails/not-a-token", {"List-Unsubscribe": "One-Click"}, csrf=False)
     assert wrong.status_code == 400 and "This link is not one we sent" in text_of(wrong)
+
+
+def test_a_stop_post_from_another_site_is_refused_and_the_pages_own_button_works(app, browser):
+    raise_online(browser, place="Wem", email=EMAIL)
+    concern = newest()
+    report = db.session.execute(select(OnlineReport).filter_by(concern_id=concern.id)).scalar_one()
+    link = f"/raise-a-concern/stop-emails/{report.token}"
+    # A page elsewhere posting to the link (no CSRF token, not the RFC 8058 body) changes nothing.
+    for forged in ({}, {"List-Unsubscribe": "Yes"}):
+        response = Browser(app).post(link, forged, csrf=False)
+        assert response.status_code == 400 and "This form has expired or was not sent by this site" in text_of(response)
+    db.session.expire_all()
+    assert report.email == EMAIL and report.email_cleared_at is None
+    # The link's page: its button is a form carrying its CSRF token.
+    resident = Browser(app)
+    page = resident.get(link)
+    assert page.status_code == 200 and 'name="csrf_token"' in page.get_data(as_text=True)
+    response = resident.post(link)
+    assert response.status_code == 200 and "We have deleted your email address" in text_of(response)
+    db.session.expire_all()
+    assert report.email == "" and report.email_cleared_at is not None
+
+
+@pytest.mark.both_databases
+def test_a_task_review_that_publishes_the_answer_tells_the_resident_it_is_published_with_its_link(
+        app, backend, browser):
+    raise_online(browser, place="Wem", email=EMAIL)
+    concern = newest()
+    task = completed(new_task(concern), "Patrols at the bandstand every evening for a month")
+    tasks.review_and_publish(task, by=user("officer"), version=task.version_id)
+    db.session.commit()
+    db.session.refresh(concern)
+    assert concern.published and concern.status == "responded"
+
+    sent = messages_to(EMAIL)
+    assert [m.subject.rsplit(": ", 1)[1] for m in sent] == ["accepted", "responded to"]  # tasked, then answered
+    body = sent[-1].body
+    assert "What was done: Patrols at the bandstand every evening" in body
+    assert "When the partnership publishes it" not in body
+    link = updates.item_link(public.public_record(concern))  # the page of the list it is on, and its anchor
+    assert f"Read it on the public site: {link}" in body and link.endswith(f"#concern-{concern.id}")
+    path = urlsplit(link)
+    page = Browser(app).get(path.path + (f"?{path.query}" if path.query else ""))
+    assert page.status_code == 200 and f'id="concern-{concern.id}"' in page.get_data(as_text=True)
 
 
 def test_the_form_page_is_never_kept_in_a_shared_cache(app, browser):

@@ -139,3 +139,20 @@ def test_speeding_and_parking_are_what_the_crime_data_cannot_see(app):  # the se
     assert coverage.crime_types_for("VEHICLE RELATED - CARS PARKED ILLEGALLY / INCONVENIENTLY") == ()
     assert coverage.crime_types_for("ASB - NOISE") == ("anti-social-behaviour",)
     assert coverage.crime_types_for("CRIME - BURGLARY") == ("burglary",)
+
+
+def test_only_concerns_raised_at_pact_meetings_count_as_pact_concerns(app, backend, as_role):
+    ward = one(Locality, key="wem")
+    before = coverage.locality_signals(ward).pact
+    category = one(ConcernCategory, name="CRIME - BURGLARY")
+    for source in ("survey", "resident_online", "resident_contact", "partner_referral"):
+        db.session.add(Concern(locality=ward, category=category, source=source, status="new",
+                               raised_on=date.today() + timedelta(days=1), you_said=f"Burglaries ({source})"))
+    db.session.commit()
+    signals = coverage.locality_signals(ward)
+    assert signals.pact == before and "Crime - burglary" not in text_of(
+        as_role("officer").get(f"/tasking/coverage/north?place={ward.key}"))
+    db.session.add(Concern(locality=ward, category=category, source="pact", status="new",
+                           raised_on=date.today() - timedelta(days=1), you_said="Burglaries on Mill Street"))
+    db.session.commit()
+    assert ("CRIME - BURGLARY", 1, True) in coverage.locality_signals(ward).pact
