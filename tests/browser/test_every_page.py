@@ -77,6 +77,7 @@ def every_page_data(app, tmp_path):
     from werkzeug.datastructures import FileStorage
 
     from portal.crime.models import CrimeUpload
+    from portal.crime.stats import latest_month
     from portal.feedback import services as feedback
     from portal.following import services as following
     from portal.following.models import Follower
@@ -108,10 +109,15 @@ def every_page_data(app, tmp_path):
     following.request_follow("follower@example.org", ludlow)
     follower = db.session.execute(select(Follower).filter_by(email="follower@example.org")).scalar_one()
     db.session.commit()
+    def latest_crime_month():
+        return f"{latest_month():%Y-%m}"
+
     areas = db.session.execute(select(Locality.key).filter_by(level="area").order_by(Locality.id)).scalars().all()
     return {("following.confirm", "token"): [following.confirmation_token(follower, ludlow)],
             ("following.unsubscribe", "token"): [following.unsubscribe_token(follower)],
-            ("tasking.area_coverage", "key"): areas}
+            ("tasking.area_coverage", "key"): areas,
+            # The pack of the latest month with police data, and an indicator of it.
+            ("pack.draft", "month"): [latest_crime_month()], ("pack.commentary", "month"): [latest_crime_month()]}
 
 
 def _snake(name):

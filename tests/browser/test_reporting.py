@@ -38,7 +38,8 @@ def test_a_resident_raises_a_concern_by_place_search_on_a_small_phone(live_serve
     # Several places match: the error summary says so and links to the field; the choices are radios.
     summary = page.locator(".govuk-error-summary")
     assert "More than one place matches “Castle”" in summary.inner_text()
-    assert page.evaluate("() => document.activeElement.closest('.govuk-error-summary') !== null")  # focused
+    # GOV.UK Frontend's script moves the focus to the summary once it has started.
+    page.wait_for_function("() => document.activeElement.closest('.govuk-error-summary') !== null", timeout=5000)
     assert serious_violations(page) == [] and fits_the_phone(page)
     shot(page, "raise-a-concern-which-place")
     assert concern_saying("Teenagers kicking a ball against parked cars in the square, most evenings") is None
