@@ -22,7 +22,6 @@ memory while streaming (tracemalloc, on a separate request). A page slower than 
 requested at larger stages, unless it is one of ALWAYS (the pages whose cost must not grow with the data).
 """
 import argparse
-import html
 import os
 import re
 import statistics
@@ -33,7 +32,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from common import seeded_database
+from common import next_link, seeded_database
 
 ADMIN = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CRIME_COPIES_PER_MONTH = 5
@@ -283,7 +282,6 @@ class Statements:
 
 
 def sign_in(app, email):
-    import re
 
     from seed.loaders import DEMO_PASSWORD
 
@@ -375,14 +373,6 @@ def pages(app, ids, clients):
         page("task list CSV", adm, "/dashboard/tasks.csv", streamed=True),
         page("concern timeline CSV", adm, "/dashboard/concerns.csv", streamed=True),
     ]
-
-
-def next_link(app, client, url):
-    """The Next link of a page, as a person clicking through the list follows it (a position, not a number)."""
-    with app.app_context():
-        body = client.get(url).get_data(as_text=True)
-    found = re.search(r'href="([^"]+)" rel="next"', body)
-    return html.unescape(found.group(1)) if found else url
 
 
 def open_meeting(county):

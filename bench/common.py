@@ -1,5 +1,7 @@
 """Shared bench helpers: a migrated, seeded database to measure against, built like `make run` builds one."""
+import html
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -32,3 +34,11 @@ def report(title, rows):
     width = max(len(r[0]) for r in rows)
     for what, figure, unit, target in rows:
         print(f"  {what:<{width}}  {figure:>12,.2f} {unit:<8} {target}")
+
+
+def next_link(app, client, url):
+    """The Next link of a page, as a person clicking through the list follows it (a position, not a number)."""
+    with app.app_context():
+        body = client.get(url).get_data(as_text=True)
+    found = re.search(r'href="([^"]+)" rel="next"', body)
+    return html.unescape(found.group(1)) if found else url
