@@ -42,6 +42,7 @@ def connect_signals(app):
     """Every signal receiver, in one place: a lower feature sends, a higher one answers or reacts.
     (blinker keeps one connection per receiver, so building several apps connects each once.)"""
     from .concerns import signals as concern_signals
+    from .evidence import services as evidence
     from .feedback import services as feedback
     from .notifications import services as notifications
     from .public import signals as public_signals
@@ -60,6 +61,7 @@ def connect_signals(app):
     # ... and the messages to residents that copied them (digests, outcome emails).
     concern_signals.text_redacted.connect(notifications.scrub_messages_to_residents)
     public_signals.data_version.connect(feedback.data_version_part)
+    public_signals.data_version.connect(evidence.data_version_part)  # the line under a "We did"
 
 
 def register_extensions(app):

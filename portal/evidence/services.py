@@ -356,3 +356,13 @@ def choose_evidence(task, *, by, crime_types=None, months=DEFAULT_MONTHS):
     entry.version = task.version_id
     db.session.flush()
     return own
+
+
+def data_version_part(sender=None):
+    """Receiver of public.signals.data_version: the plain line under a published "We did" changes when a
+    task's choice of what counts changes or a task moves stage (its response began), so the public pages'
+    shared bodies are rebuilt then too (a police.uk import is in the public version already)."""
+    chosen, moved = db.session.execute(select(
+        select(func.max(TaskEvidence.changed_at)).scalar_subquery(),
+        select(func.max(TaskUpdate.id)).where(TaskUpdate.to_stage.is_not(None)).scalar_subquery())).one()
+    return f"ev{chosen.isoformat() if chosen else 0}-{moved or 0}"

@@ -287,3 +287,13 @@ def test_a_response_in_the_latest_month_says_the_figures_are_still_to_come(app, 
     assert 'id="evidence-table"' not in as_role("partner").get(f"/tasks/{task.id}").get_data(as_text=True)
     scanning = new_task(new_concern(where="wem"))
     assert 'id="evidence"' not in as_role("partner").get(f"/tasks/{scanning.id}").get_data(as_text=True)
+
+
+def test_a_tasks_new_choice_of_what_counts_reaches_the_cached_public_line_at_once(app, backend, browser):
+    full_months(app, {1: 14, 2: 14, 3: 13, 4: 9, 5: 10, 6: 10, 7: 9}, 40)
+    task = published(responding(new_task(new_concern(where="wem")), date(2019, 4, 10)))
+    assert "fell from 41 to 29 in the three months after" in text_of(browser.get("/places/wem"))  # now cached
+    evidence.choose_evidence(task, by=user("partner"), months=2)
+    db.session.commit()
+    page = text_of(browser.get("/places/wem"))
+    assert "in the two months after" in page and "three months after" not in page
