@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import date
 from queue import Queue
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -25,6 +26,7 @@ from sqlalchemy import insert, select
 from ..errors import ImportRejected
 from ..extensions import db
 from ..places.models import Locality, LocalityLsoa
+from . import pgcopy
 from .categories import SLUGS
 from .models import CrimeRecord
 from .sources import MAX_LINE
@@ -370,10 +372,50 @@ class _Sender(QueuedLibpqWriter):
         self._queue = Queue(maxsize=32)
 
 
+class RepeatedIds:
+    """Spots Crime IDs given to more than one row as the batches go by, without asking the database
+    (whose statistics know nothing of a month just loaded, so its GROUP BY read the whole table).
+
+    It keeps one 64-bit hash a row (8 bytes, where the file holds about 200; 40 MB at 5 million rows),
+    sorted in place at the end: equal IDs always have equal hashes, so no repeated ID is missed; two
+    different IDs may share one, so ``candidates`` are only suspects, which ``repeated`` settles by
+    reading the IDs themselves."""
+
+    def __init__(self):
+        self.hashes = []
+
+    def add(self, crime_ids):
+        ids = crime_ids.drop_null().to_pylist()
+        self.hashes.append(np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids)))
+
+    def candidates(self):
+        """The hashes found on more than one row. One array of them all, filled as the blocks' arrays
+        are let go (never two copies), then sorted in place: equal hashes end up side by side."""
+        every = np.empty(sum(len(part) for part in self.hashes), dtype=np.int64)
+        at = 0
+        while self.hashes:
+            part = self.hashes.pop(0)
+            every[at:at + len(part)] = part
+            at += len(part)
+        every.sort()
+        return set(every[1:][every[1:] == every[:-1]].tolist())
+
+    @staticmethod
+    def repeated(ids_with_rows, candidates):
+        """{Crime ID: its row numbers} for the IDs on more than one row, from (ID, row number) pairs of
+        the file (an ID hashed as in ``add``: this process's own hash)."""
+        rows = {}
+        for crime_id, number in ids_with_rows:
+            if crime_id and hash(crime_id) in candidates:
+                rows.setdefault(crime_id, []).append(number)
+        return {crime_id: numbers for crime_id, numbers in sorted(rows.items()) if len(numbers) > 1}
+
+
 class BatchWriter:
-    """Writes record batches of SCHEMA and counts them by ward and type as they go. On PostgreSQL one
-    COPY stream per file, fed CSV that pyarrow writes from the columns (the server stores a batch while
-    the next is read, on another core); executemany elsewhere."""
+    """Writes record batches of SCHEMA, counts them by ward and type and notes their Crime IDs as they
+    go. On PostgreSQL one binary COPY stream per file, its rows joined from the columns in C++
+    (``pgcopy``; the server stores a batch while the next is read, on another core); executemany
+    elsewhere."""
 
     def __init__(self):
         connection = db.session.connection()
@@ -381,9 +423,11 @@ class BatchWriter:
         self.raw = connection.connection.driver_connection if self.postgres else None
         self.cursor, self.copy = None, None
         self.rows, self.counts = 0, Counter()  # (ward, crime type) -> rows
+        self.crime_ids = RepeatedIds()
 
     def write(self, batch):
         self.rows += batch.num_rows
+        self.crime_ids.add(batch.column("crime_id"))
         placed = batch.filter(pc.is_valid(batch.column("locality_id")))
         if placed.num_rows:
             grouped = pa.Table.from_batches([placed]).group_by(["locality_id", "crime_type"]).aggregate(
@@ -394,12 +438,11 @@ class BatchWriter:
             if self.copy is None:
                 self.cursor = self.raw.cursor()
                 self._copy_context = self.cursor.copy(  # a thread sends while this one reads the next block
-                    f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
+                    f"COPY crime_records ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary)",
                     writer=_Sender(self.cursor))
                 self.copy = self._copy_context.__enter__()
-            buffer = pa.BufferOutputStream()  # null -> unquoted empty -> NULL; text is always quoted
-            pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=False))
-            self.copy.write(memoryview(buffer.getvalue()))
+                self.copy.write(pgcopy.SIGNATURE)
+            self.copy.write(memoryview(pgcopy.rows(batch)))
         else:
             db.session.execute(insert(CrimeRecord.__table__), batch.to_pylist())
 
@@ -412,6 +455,8 @@ class BatchWriter:
         if self.copy is not None:
             error = (RuntimeError, RuntimeError("import abandoned"), None) if failed else (None, None, None)
             try:
+                if not failed:
+                    self.copy.write(pgcopy.TRAILER)
                 self._copy_context.__exit__(*error)
             finally:
                 self.cursor.close()

@@ -76,6 +76,35 @@ def test_importing_a_month_again_replaces_it(app, backend, tmp_path):
 
 
 @pytest.mark.both_databases
+def test_a_new_month_is_imported_without_reading_the_crime_rows_and_a_held_one_replaced(app, backend, tmp_path):
+    """police.uk months arrive one at a time and again: the check for a month already held reads the
+    imports' records, so a new month sends no statement to the crime rows before its COPY; a month
+    held (whichever order the files come in) is deleted first, and only that force's month."""
+    from sqlalchemy import event
+
+    header, *rows = rows_of(NOV)
+    december = write(tmp_path / "2018-12-street.csv", [header] + [[r[0], "2018-12", *r[2:]] for r in rows[:40]])
+    sent = []
+
+    def listener(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        (new,), _ = import_paths([december])
+        deletes_new = [s for s in sent if s.startswith("DELETE FROM crime_records")]
+        sent.clear()
+        (again,), _ = import_paths([OCT])  # an older month, imported again after a newer one
+        deletes_again = [s for s in sent if s.startswith("DELETE FROM crime_records")]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert (new.replaced, deletes_new) == (0, [])
+    assert len(deletes_again) == 1 and again.replaced == len(rows_of(OCT)) - 1
+    assert stored(date(2018, 12, 1)) == 40 and stored() == len(rows_of(OCT)) - 1
+    assert stored(date(2018, 11, 1)) == len(rows)  # the month in between is untouched
+
+
+@pytest.mark.both_databases
 def test_a_zip_of_monthly_files_imports_each(app, backend, tmp_path):
     archive = tmp_path / "west-mercia.zip"
     with zipfile.ZipFile(archive, "w") as z:

@@ -9,6 +9,7 @@ import csv
 from collections import Counter
 from datetime import date
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from portal.config import ROOT
 from portal.crime import services
 from portal.crime.categories import SLUGS
 from portal.crime.models import CrimeMonthlyCount, CrimeRecord
-from portal.crime.rows import RowByRow, WardMatcher, read_batches
+from portal.crime.rows import RepeatedIds, RowByRow, WardMatcher, read_batches
 from portal.crime.sources import sources
 from portal.extensions import db
 from portal.places.models import Locality, LocalityLsoa
@@ -117,3 +118,13 @@ def test_a_nul_in_a_column_not_stored_is_still_refused_naming_its_row(app, backe
     runs, errors = services.import_paths([path])
     assert runs == [] and [e.message for e in errors] == [
         "nul.csv, row 22: holds a NUL character: this is not a text file"]
+
+
+def test_a_suspect_crime_id_is_reported_only_if_it_is_on_two_rows():
+    """Two Crime IDs can share a hash: a suspect is settled by the IDs themselves, each named with its rows."""
+    twice, once = "a" * 64, "b" * 64
+    watched = RepeatedIds()
+    watched.add(pa.array([twice, None, once, twice]))
+    suspects = watched.candidates()
+    assert suspects == {hash(twice)}
+    assert RepeatedIds.repeated([(twice, 2), (once, 3), (twice, 9)], suspects | {hash(once)}) == {twice: [2, 9]}
