@@ -1,9 +1,11 @@
 """Pages of a long list that cost the same at page 2,000 as at page 1.
 
-A numbered page (``?page=N``) is found by skipping rows, so its cost grows with N. The Previous and Next
-links (and the links to the pages either side) also carry the position of the row the page starts after
-(``after=``) or ends before (``before=``): the page is then read from the list's index from that row on
-(keyset paging), whatever the table's size. A position that is not one reads as the numbered page.
+A numbered page (``?page=N``) is found by skipping rows, so its cost grows with N. Every page link a list
+shows avoids that: the Previous and Next links (and the links to the pages either side) carry the
+position of the row the page starts after (``after=``) or ends before (``before=``), and the link to the
+last page how many rows it holds (``tail=``): the page is then read from the list's index from that row
+on, or back from the end (keyset paging), whatever the table's size. Only a page number typed into the
+address skips rows. A position that is not one reads as the numbered page.
 
 A position is the sort key of one row written out, e.g. ``2026-11-30.4512`` for newest first.
 """
@@ -79,6 +81,10 @@ class SeekPagination(SelectPagination):
                 query = select.where(order.beyond(values, backwards)).order_by(*order.by(backwards))
                 items = list(session.execute(query.limit(self.per_page)).unique().scalars())
                 return items[::-1] if backwards else items
+        tail = parse_id(self._query_args.get("tail") or "")
+        if tail and tail <= self.per_page and self.page > 1:  # the last page, read back from the end
+            items = list(session.execute(select.order_by(*order.by(True)).limit(tail)).unique().scalars())
+            return items[::-1]
         return list(session.execute(select.order_by(*order.by()).limit(self.per_page)
                                     .offset(self._query_offset)).unique().scalars())
 
@@ -89,15 +95,18 @@ class SeekPagination(SelectPagination):
             return {"page": number, "after": order.position_of(self.items[-1])}
         if self.items and number == self.page - 1 and number > 1:
             return {"page": number, "before": order.position_of(self.items[0])}
+        if number == self.pages and number > 1:
+            return {"page": number, "tail": self.total - (number - 1) * self.per_page}
         return {"page": number}
 
 
-def seek_page(session, select, order, *, page, per_page, after=None, before=None, total=None):
-    """One page of ``select`` in ``order``: after (or before) a position from a page link, else page
-    ``page`` by number. ``total`` when the caller has counted already (no count query then)."""
+def seek_page(session, select, order, *, page, per_page, after=None, before=None, tail=None, total=None):
+    """One page of ``select`` in ``order``: after (or before) a position from a page link, the last
+    ``tail`` rows, else page ``page`` by number. ``total`` when the caller has counted already (no count
+    query then)."""
     pagination = SeekPagination(page=page, per_page=per_page, max_per_page=None, error_out=False,
                                 count=total is None, select=select, session=session, order=order,
-                                after=after, before=before)
+                                after=after, before=before, tail=tail)
     if total is not None:
         pagination.total = total
     return pagination
@@ -105,4 +114,4 @@ def seek_page(session, select, order, *, page, per_page, after=None, before=None
 
 def position_args(args):
     """A request's query arguments without the page and its position (to build other pages' links)."""
-    return {k: v for k, v in args.items() if k not in ("page", "after", "before")}
+    return {k: v for k, v in args.items() if k not in ("page", "after", "before", "tail")}

@@ -333,13 +333,13 @@ def status_counts(query):
     return [(status, STATUS_LABELS[status], counts.get(status, 0)) for status in STATUSES]
 
 
-def register_page(f: RegisterFilters, page_no, per_page, *, after=None, before=None):
+def register_page(f: RegisterFilters, page_no, per_page, *, after=None, before=None, tail=None):
     """(one page of the register, its counts by status). One GROUP BY gives the counts and the total, so
     the matching rows are aggregated once; the page is read in the register's order from an index (0014),
     from the position of a Previous or Next link when there is one (portal/paging.py)."""
     counts = status_counts(register_query(f))
     page = seek_page(db.session, register_query(f).options(selectinload(Concern.category)), register_order(f),
-                     page=page_no, per_page=per_page, after=after, before=before,
+                     page=page_no, per_page=per_page, after=after, before=before, tail=tail,
                      total=sum(n for _, _, n in counts))
     return page, counts
 

@@ -107,7 +107,7 @@ def _register_page(bulk_form=None, status=200):
     form = _filter_form()
     filters = _filters(form)
     page, counts = services.register_page(filters, page_number(), PER_PAGE, after=request.args.get("after"),
-                                          before=request.args.get("before"))
+                                          before=request.args.get("before"), tail=request.args.get("tail"))
     args = position_args(request.args)
     acts = current_user.is_officer or current_user.is_admin
     return render_template("concerns/register.html", form=form, page=page, args=args, counts=counts,

@@ -26,12 +26,14 @@ locality tree) and to every period (the period_months calendar).
 """
 import logging
 import time
+from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import delete, insert, inspect, select, text, tuple_
 
 from ..crime.models import CrimeMonthlyCount
-from ..extensions import db
+from ..extensions import cache, db
 from ..models import utcnow
 from ..plan.models import IndicatorDefinition
 from .models import IndicatorCrimeType, PeriodMonth, RollupRun
@@ -380,6 +382,34 @@ def portal_figures_stale():
     tables += [("feedback_answers", "answered_at")] if present.has_table("feedback_answers") else []
     changed = [_datetime(db.session.execute(text(f"SELECT MAX({column}) FROM {t}")).scalar()) for t, column in tables]
     return any(at is not None and at > run.finished_at for at in changed)
+
+
+REFRESH_KEY = "indicators:portal-refresh"
+REFRESH_SECONDS = 120  # at most one queued refresh in this time, however many readers find figures stale
+
+
+def refresh_portal_figures():
+    """Brings the portal's own figures up to date for a reader. Returns None when they are current;
+    otherwise a worker is recomputing them (one refresh at a time), which at a county's scale takes
+    seconds no page should wait for, and it returns when the figures shown were computed (None if
+    never). In the embedded mode there is no worker: they are recomputed here and now."""
+    if not portal_figures_stale():
+        return None
+    celery = current_app.extensions["celery"]
+    if celery.conf.task_always_eager:
+        rollup(sources=("portal",))
+        return None
+    if cache.add(REFRESH_KEY, True, timeout=REFRESH_SECONDS):
+        celery.tasks["indicators.rollup"].delay(None, None, ["portal"])
+    run = db.session.get(RollupRun, "portal")
+    return Refreshing(run.finished_at if run else None)
+
+
+@dataclass(frozen=True)
+class Refreshing:
+    """The portal's figures are being recomputed; those shown were computed at ``computed_at`` (UTC)."""
+
+    computed_at: datetime | None
 
 
 def _datetime(value):

@@ -29,33 +29,32 @@ def _report_args():
     frequency = request.args.get("frequency", "monthly")
     if frequency not in FREQUENCY_PERIODS:
         abort(404)
-    if engine.portal_figures_stale():  # no beat in the embedded mode: recompute on demand
-        engine.rollup(sources=("portal",))
+    refreshing = engine.refresh_portal_figures()
     periods = services.periods_available(FREQUENCY_PERIODS[frequency])
     # Opens on the latest period with police data, not on an empty current month.
     wanted = request.args.get("period") or str(services.latest_police_period(FREQUENCY_PERIODS[frequency]))
     chosen = next((p for p in periods if p[0].isoformat() == wanted), periods[0] if periods else None)
-    return frequency, periods, chosen, _locality(request.args.get("locality"))
+    return frequency, periods, chosen, _locality(request.args.get("locality")), refreshing
 
 
 @bp.route("/")
 @allow(SIGNED_IN)
 def report():
-    frequency, periods, chosen, locality = _report_args()
+    frequency, periods, chosen, locality, refreshing = _report_args()
     rows = services.report(frequency, chosen[0], locality, viewer=current_user) if chosen else []
     period_type = FREQUENCY_PERIODS[frequency]
     trends = services.trends({r.indicator: r.aim for r in rows if r.value}, locality.id, period_type)
     task_evidence = evidence.summaries([t for r in rows for t in r.tasks.live + r.tasks.completed])
     return render_template("indicators/report.html", frequency=frequency, periods=periods, chosen=chosen,
                            locality=locality, rows=rows, trends=trends, children=services.children_of(locality),
-                           task_evidence=task_evidence,
+                           task_evidence=task_evidence, refreshing=refreshing,
                            trail=list(reversed(locality.ancestors())), frequencies=FREQUENCY_PERIODS)
 
 
 @bp.route("/report.csv")
 @allow(SIGNED_IN)
 def report_csv():
-    frequency, periods, chosen, locality = _report_args()
+    frequency, periods, chosen, locality, _ = _report_args()
     buffer = io.StringIO()
     writer = spreadsheets.Writer(buffer)
     writer.writerow(["theme", "action", "ni_code", "indicator", "unit", "locality", "period", "value", "numerator",

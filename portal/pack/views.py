@@ -24,9 +24,9 @@ def _month(text):
 
 
 def _draft_context(month):
-    if engine.portal_figures_stale():  # no beat in the embedded mode: as the PMCG report does
-        engine.rollup(sources=("portal",))
-    return dict(pack=services.pack_contents(month), links=True, can_write=may_write(current_user))
+    refreshing = engine.refresh_portal_figures()  # as the PMCG report does
+    return dict(pack=services.pack_contents(month), links=True, can_write=may_write(current_user),
+                refreshing=refreshing)
 
 
 @bp.route("/")
@@ -48,6 +48,8 @@ def issue(month):
     chosen = _month(month)
     form = IssueForm()
     if form_page("pack/page.html", form, **_draft_context(chosen)).validate_on_submit():
+        if engine.portal_figures_stale():  # an issued pack is a record: its figures are current, not being refreshed
+            engine.rollup(sources=("portal",))
         pack = services.issue_pack(by=current_user, month=chosen)
         db.session.commit()
         flash(f"The pack for {chosen:%B %Y} is issued; the distribution list will be sent a link.", "success")

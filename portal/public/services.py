@@ -29,6 +29,7 @@ from ..concerns.models import (
 from ..concerns.services import hold_categories
 from ..crime.models import CrimeImport
 from ..extensions import db
+from ..forms import parse_id
 from ..paging import Order, seek_page
 from ..places.models import Locality, descendant_ids
 from ..places.services import hold_localities
@@ -78,6 +79,7 @@ def published_query(f: PublicFilters = None):
     return query.order_by(*NEWEST_FIRST.by())
 
 
+PER_PAGE = 20  # the list's and the locality pages' records a page
 # Newest first, as the ix_concerns_raised_on_id index (0014) reads them.
 NEWEST_FIRST = Order((Concern.raised_on, True, "date"), (Concern.id, True, "int"))
 
@@ -88,14 +90,16 @@ def list_position(args, page_no):
     position has one entry however it is spelt."""
     if page_no == 1:
         return {}
-    return {name: ".".join(str(v) for v in values) for name in ("after", "before")
-            if (values := NEWEST_FIRST.parse(args.get(name)))}
+    position = {name: ".".join(str(v) for v in values) for name in ("after", "before")
+                if (values := NEWEST_FIRST.parse(args.get(name)))}
+    tail = parse_id(args.get("tail") or "")
+    return position or ({"tail": str(tail)} if tail and tail <= PER_PAGE else {})
 
 
-def published_page(f: PublicFilters, page_no, per_page, *, after=None, before=None):
+def published_page(f: PublicFilters, page_no, per_page, *, after=None, before=None, tail=None):
     """One page of published concerns matching the filters, newest first (portal/paging.py)."""
     return seek_page(db.session, with_public_relations(published_query(f)), NEWEST_FIRST, page=page_no,
-                     per_page=per_page, after=after, before=before)
+                     per_page=per_page, after=after, before=before, tail=tail)
 
 
 def with_public_relations(query):

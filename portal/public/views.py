@@ -30,7 +30,7 @@ from .caching import http_cached
 from .forms import PublicFilterForm
 
 bp = Blueprint("public", __name__)
-PER_PAGE = 20
+PER_PAGE = services.PER_PAGE
 
 
 def filter_form():

@@ -123,3 +123,42 @@ def test_a_made_up_position_reads_as_the_numbered_page(app, as_role):
         response = admin.get(f"/concerns/?page=2&after={junk}")
         assert response.status_code == 200
         assert register_ids(response.get_data(as_text=True)) == plain
+
+
+def last_page_link(body):
+    """The link to the last page, as the pagination shows it (its number, after an ellipsis)."""
+    links = set(re.findall(r'href="([^"]*tail=[^"]*)"', body))
+    assert len(links) == 1, links
+    return html.unescape(links.pop())
+
+
+@pytest.mark.parametrize("sort", ["newest", "status"])
+def test_the_last_page_link_shows_the_end_of_the_list_read_back_from_it_not_by_skipping_rows(app, as_role, sort):
+    add_concerns()
+    key, reverse = SORT_KEYS[sort]
+    expected = [c.id for c in sorted(db.session.execute(select(Concern)).scalars(), key=key, reverse=reverse)]
+    last_number = -(-len(expected) // 25)  # the register's 25 a page
+    admin, sql = as_role("admin"), []
+    link = last_page_link(admin.get(f"/concerns/?sort={sort}").get_data(as_text=True))
+
+    def remember(conn, cursor, statement, *args):
+        sql.append(statement.upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        shown = register_ids(admin.get(link).get_data(as_text=True))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", remember)
+    assert shown == expected[(last_number - 1) * 25:]
+    assert shown == register_ids(admin.get(f"/concerns/?sort={sort}&page={last_number}").get_data(as_text=True))
+    if db.engine.dialect.name != "sqlite":  # SQLite's SQL always says OFFSET, with 0 here
+        assert not any("OFFSET" in s for s in sql if "FROM CONCERNS" in s and "LIMIT" in s)
+
+
+def test_the_public_lists_last_page_link_shows_its_oldest_published_concerns(app, browser):
+    add_concerns()
+    public = [c.id for c in sorted(db.session.execute(select(Concern).where(Concern.published.is_(True))).scalars(),
+                                   key=lambda c: (c.raised_on, c.id), reverse=True) if c.status in PUBLIC_STATUS]
+    shown = public_ids(browser.get(last_page_link(browser.get("/you-said-we-did").get_data(as_text=True)))
+                       .get_data(as_text=True))
+    assert shown == public[(-(-len(public) // 20) - 1) * 20:]
