@@ -32,14 +32,15 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from common import next_link, seeded_database
+from common import last_page_link, next_link, seeded_database
 
 ADMIN = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CRIME_COPIES_PER_MONTH = 5
 # Pages whose cost must not grow with the data (issue 15): measured at every stage, whatever they take.
 ALWAYS = {"public list", "public list, middle page", "public list, middle page by number", "locality page",
-          "public CSV", "register page 1", "register middle page", "register middle page by number", "register CSV",
-          "strategic assessment", "crime imports", "map", "home"}
+          "public CSV", "register page 1", "register middle page", "register middle page by number",
+          "register last page", "register CSV", "indicator report", "strategic assessment", "crime imports", "map",
+          "home"}
 SAMPLE_CONCERNS, SAMPLE_TASKS = 30, 10
 
 
@@ -260,25 +261,34 @@ def grow_crime(target, state):
     db.session.commit()
 
 
-def roll_up():
+def roll_up(source):
     from portal.indicators import engine
 
     started = time.perf_counter()
-    engine.rollup(sources=("police_crime",))
+    engine.rollup(sources=(source,))
     return time.perf_counter() - started
 
 
 # ---- measuring pages --------------------------------------------------------------------------------
 
 class Statements:
-    """SQL statements sent by the app's engine (a before_cursor_execute listener)."""
+    """SQL statements sent by the app's engine, and how long each took (cursor execute listeners)."""
 
     def __init__(self, engine):
-        self.count = 0
+        self.count, self.timed, self.started, self.first_request = 0, [], None, []
         sa.event.listen(engine, "before_cursor_execute", self.seen)
+        sa.event.listen(engine, "after_cursor_execute", self.done)
 
-    def seen(self, *args):
+    def seen(self, conn, cursor, statement, *args):
         self.count += 1
+        self.started = time.perf_counter()
+
+    def done(self, conn, cursor, statement, *args):
+        self.timed.append((time.perf_counter() - self.started, statement))
+
+    def slowest(self, n):
+        """The slowest statements of the page's first request."""
+        return sorted(self.first_request, reverse=True)[:n]
 
 
 def sign_in(app, email):
@@ -299,7 +309,7 @@ def request_once(app, client, url, statements, cold):
     if cold:
         with app.app_context():
             cache.clear()
-    statements.count = 0
+    statements.count, statements.timed = 0, []
     started = time.perf_counter()
     response = client.get(url, buffered=False)
     body = response.response
@@ -318,6 +328,7 @@ def request_once(app, client, url, statements, cold):
 def measure(app, page, statements, repeats):
     client, url, public, streamed = page["client"], page["url"], page["public"], page["streamed"]
     runs = [request_once(app, client, url, statements, cold=public)]
+    statements.first_request = list(statements.timed)  # a public page's: built, not from the cache
     count = repeats if runs[0][0] < 1 else 2 if runs[0][0] < 5 else 1  # a slow page is not asked again
     runs += [request_once(app, client, url, statements, cold=public) for _ in range(count - 1)]
     result = {"ms": statistics.median(r[0] for r in runs) * 1000, "sql": runs[-1][2], "kb": runs[-1][3] / 1024,
@@ -361,6 +372,7 @@ def pages(app, ids, clients):
         page("register page 1", adm, "/concerns/"),
         page("register middle page", adm, next_link(app, adm, f"/concerns/?page={middle - 1}")),
         page("register middle page by number", adm, f"/concerns/?page={middle}"),
+        page("register last page", adm, last_page_link(app, adm, "/concerns/")),
         page("register CSV", adm, "/concerns/export.csv", streamed=True),
         page("task list (partner)", partner, "/tasks/"),
         page("concern page", officer, f"/concerns/{ids['concern']}"),
@@ -395,6 +407,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5, help="requests per page (median)")
     parser.add_argument("--budget", type=float, default=5.0,
                         help="seconds; a slower page (other than ALWAYS) is not requested at larger stages")
+    parser.add_argument("--slowest", type=int, default=0, help="print each page's N slowest SQL statements")
     parser.add_argument("--only", default="", help="page names to measure, separated by semicolons (default: all)")
     args = parser.parse_args()
     scales = [amount(s) for s in args.scales.split(",")]
@@ -433,8 +446,10 @@ def run(url, stages, args):
             grow_crime(crime_rows, state)
             db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
-            rollup = roll_up()
+            rollup = roll_up("police_crime")
             meeting, items, opened = open_meeting(county)
+            # The portal's own figures, as the worker computes them after a change (never in a request).
+            portal_rollup = roll_up("portal")
             concern = db.session.get(__import__("portal.concerns.models", fromlist=["Concern"]).Concern,
                                      state["concern"])
             ids = {"concern": state["concern"], "task": state["task"], "meeting": meeting,
@@ -446,6 +461,7 @@ def run(url, stages, args):
         label = f"{counted[0]:,} concerns / {counted[2]:,} crime rows"
         notes.append(f"{label}: {counted[1]:,} tasks, {counted[3]:,} published; built in "
                      f"{time.perf_counter() - started:.0f} s; crime rollup {rollup:.2f} s; "
+                     f"portal figures' rollup {portal_rollup:.2f} s; "
                      f"Bronze meeting opened with {items:,} agenda items in {opened:.2f} s")
         print(notes[-1], flush=True)
         row = {}
@@ -458,6 +474,8 @@ def run(url, stages, args):
             row[page["name"]] = measure(app, page, statements, args.repeat)
             print(f"  {page['name']:<28} {row[page['name']]['ms']:>10.1f} ms {row[page['name']]['sql']:>5} SQL",
                   flush=True)
+            for seconds, statement in statements.slowest(args.slowest):  # of the page's first request
+                print(f"      {seconds * 1000:8.1f} ms  {' '.join(statement.split())[:160]}")
             if row[page["name"]]["ms"] > args.budget * 1000 and page["name"] not in ALWAYS:
                 skipped.add(page["name"])
         results.append((label, row))

@@ -42,3 +42,11 @@ def next_link(app, client, url):
         body = client.get(url).get_data(as_text=True)
     found = re.search(r'href="([^"]+)" rel="next"', body)
     return html.unescape(found.group(1)) if found else url
+
+
+def last_page_link(app, client, url):
+    """The link to a list's last page, as its pagination shows it (read back from the end of the list)."""
+    with app.app_context():
+        body = client.get(url).get_data(as_text=True)
+    found = re.search(r'href="([^"]*tail=[^"]*)"', body)
+    return html.unescape(found.group(1)) if found else url

@@ -141,8 +141,10 @@ class Concern(TimestampMixin, db.Model):
     repeat_of: Mapped[Optional["Concern"]] = relationship(remote_side=[id])
 
     __mapper_args__ = {"version_id_col": version_id}
-    # Newest first, the order of the register, the public list and the CSVs (migration 0014).
-    __table_args__ = (Index("ix_concerns_raised_on_id", "raised_on", "id"),)
+    # Newest first, the order of the register, the public list and the CSVs (migration 0014); the newest
+    # change, which dates the public pages' data version and the report's portal figures (0022).
+    __table_args__ = (Index("ix_concerns_raised_on_id", "raised_on", "id"),
+                      Index("ix_concerns_updated_at", "updated_at"))
 
     @property
     def status_label(self):

@@ -73,8 +73,8 @@ class CrimeRecord(db.Model):
     locality_id: Mapped[Optional[int]]
     import_id: Mapped[Optional[int]]
 
-    # A month's rows arrive together, so a BRIN index on month finds them (replacing a month, its
-    # repeated Crime IDs) at little cost per imported row; figures read CrimeMonthlyCount, not the rows.
+    # A month's rows arrive together, so a BRIN index on month finds them when the month is imported
+    # again, at little cost per imported row; figures read CrimeMonthlyCount, not the rows.
     __table_args__ = (Index("ix_crime_records_month", "month", postgresql_using="brin",
                             postgresql_with={"autosummarize": "on"}),)
 
