@@ -407,6 +407,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5, help="requests per page (median)")
     parser.add_argument("--budget", type=float, default=5.0,
                         help="seconds; a slower page (other than ALWAYS) is not requested at larger stages")
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end, to look into a page")
     parser.add_argument("--slowest", type=int, default=0, help="print each page's N slowest SQL statements")
     parser.add_argument("--only", default="", help="page names to measure, separated by semicolons (default: all)")
     args = parser.parse_args()
@@ -421,7 +422,10 @@ def main():
     try:
         run(ADMIN.rsplit("/", 1)[0] + f"/{name}", stages, args)
     finally:
-        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if args.keep:
+            print(f"\nKept the database {name} (drop it when done)")
+        else:
+            admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def run(url, stages, args):

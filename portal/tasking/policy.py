@@ -78,6 +78,20 @@ def visible_tasks(user):
     return query.where(of_organisation(user.organisation_id or -1))
 
 
+def visible_task_ways(user):
+    """``visible_tasks`` as selects whose union it is, each one an index can read in a list's order: a
+    partner's tasks are those its organisation leads, read from (lead_organisation_id, status, due_on,
+    id), and those it supports (a few, through their own index). As one OR, the list read every task of
+    a status to find that a partner had none in it."""
+    if user.is_admin or user.is_analyst or user.is_officer:
+        return [visible_tasks(user)]
+    organisation_id = user.organisation_id or -1
+    supporting = select(task_supporting_organisations.c.task_id).where(
+        task_supporting_organisations.c.organisation_id == organisation_id)
+    return [select(Task).where(Task.lead_organisation_id == organisation_id),
+            select(Task).where(Task.id.in_(supporting))]
+
+
 def of_organisation(organisation_id):
     """The condition "this organisation leads or supports the task" (for lists, visibility, digests)."""
     supporting = select(task_supporting_organisations.c.task_id).where(

@@ -8,6 +8,7 @@ reads at most a page from its index), one loads those tasks.
 """
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from itertools import product
 from typing import Optional
 
 from sqlalchemy import ColumnElement, Integer, func, literal_column, select, tuple_, union_all
@@ -16,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..people.models import user_areas
 from .models import ACTIVE_STATUSES, BLOCKED, CLOSED, COMPLETED, ESCALATED, IN_PROGRESS, OPEN, Task
-from .policy import visible_tasks
+from .policy import visible_task_ways, visible_tasks
 
 PER_PAGE = 25
 REVIEW = "review"
@@ -186,21 +187,22 @@ def task_page(user, *, after=None, before=None, today=None, per_page=PER_PAGE, f
     groups = groups_for(user, today)
     backwards = before is not None and parse_position(before, groups) is not None
     at = parse_position(before if backwards else after, groups)
-    visible = filtered_tasks(user, filters, today)
+    conditions = filter_conditions(filters, today)
     parts = []
     for index, group in enumerate(groups):
         if at is not None and (index > at.group if backwards else index < at.group):
             continue
-        for condition in group.parts:
+        for condition, visible in product(group.parts, visible_task_ways(user)):
             # The group's index is our own small number, written into the SQL as a constant.
-            part = visible.with_only_columns(literal_column(str(index), Integer).label("g"), group.sort.label("on"),
-                                             Task.id).where(condition)
+            part = visible.where(*conditions).with_only_columns(
+                literal_column(str(index), Integer).label("g"), group.sort.label("on"), Task.id).where(condition)
             if at is not None and index == at.group:
                 key, there = tuple_(group.sort, Task.id), tuple_(at.on, at.id)
                 part = part.where(key < there if backwards else key > there)
             order = (group.sort.desc(), Task.id.desc()) if backwards else (group.sort, Task.id)
             parts.append(select(part.order_by(*order).limit(per_page + 1).subquery()))
-    rows = db.session.execute(union_all(*parts)).all() if parts else []
+    # A task a partner both leads and supports comes once.
+    rows = list({(r.g, r.id): r for r in db.session.execute(union_all(*parts))}.values()) if parts else []
     rows.sort(key=lambda r: (r.g, r.on or date.min, r.id), reverse=backwards)
     rows = [Position(r.g, r.on or date.min, r.id) for r in rows]
     more = len(rows) > per_page

@@ -228,3 +228,35 @@ def test_reminders_and_digests_are_sent_once_however_often_they_run(app):
     reminders = db.session.execute(select(OutboxMessage).filter_by(kind="overdue")).scalars().all()
     assert [m.to_email for m in reminders] == [task.owner.email]
 
+
+
+@pytest.mark.both_databases
+def test_a_partners_list_walked_page_by_page_shows_each_task_it_leads_or_supports_once(app, backend):
+    """The list reads a partner's led and supported tasks separately (each from its own index): walked by
+    its Next positions it still shows each of them once, a task it both leads and supports included."""
+    from portal.tasking.task_list import task_page
+
+    partner = user("partner")
+    other = db.session.execute(select(Organisation).where(Organisation.id != partner.organisation_id)
+                               .order_by(Organisation.id)).scalars().first()
+    led = [new_task(due=date.today() + timedelta(days=3 + i)) for i in range(5)]
+    theirs = [new_task(owner_role="officer") for _ in range(4)]
+    for task in theirs:
+        task.lead_organisation_id = other.id
+    theirs[0].supporting_organisations.append(db.session.get(Organisation, partner.organisation_id))
+    theirs[1].supporting_organisations.append(db.session.get(Organisation, partner.organisation_id))
+    led[0].supporting_organisations.append(db.session.get(Organisation, partner.organisation_id))  # both
+    led[1].status = "in_progress"
+    db.session.commit()
+    expected = {t.id for t in db.session.execute(select(Task)).scalars()
+                if t.lead_organisation_id == partner.organisation_id
+                or partner.organisation_id in {o.id for o in t.supporting_organisations}}
+    shown, after = [], None
+    while True:
+        page = task_page(partner, after=after, per_page=2)
+        shown += [t.id for _, _, tasks, _ in page.groups for t in tasks]
+        if not page.next:
+            break
+        after = page.next
+    assert sorted(shown) == sorted(expected) and len(shown) == len(set(shown))
+    assert {theirs[0].id, theirs[1].id} <= set(shown) and not {theirs[2].id, theirs[3].id} & set(shown)
