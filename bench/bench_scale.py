@@ -23,7 +23,6 @@ requested at larger stages, unless it is one of ALWAYS (the pages whose cost mus
 """
 import argparse
 import os
-import re
 import statistics
 import sys
 import time
@@ -32,7 +31,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from common import last_page_link, next_link, seeded_database
+from common import Statements, last_page_link, next_link, seeded_database, sign_in
 
 ADMIN = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CRIME_COPIES_PER_MONTH = 5
@@ -270,38 +269,6 @@ def roll_up(source):
 
 
 # ---- measuring pages --------------------------------------------------------------------------------
-
-class Statements:
-    """SQL statements sent by the app's engine, and how long each took (cursor execute listeners)."""
-
-    def __init__(self, engine):
-        self.count, self.timed, self.started, self.first_request = 0, [], None, []
-        sa.event.listen(engine, "before_cursor_execute", self.seen)
-        sa.event.listen(engine, "after_cursor_execute", self.done)
-
-    def seen(self, conn, cursor, statement, *args):
-        self.count += 1
-        self.started = time.perf_counter()
-
-    def done(self, conn, cursor, statement, *args):
-        self.timed.append((time.perf_counter() - self.started, statement))
-
-    def slowest(self, n):
-        """The slowest statements of the page's first request."""
-        return sorted(self.first_request, reverse=True)[:n]
-
-
-def sign_in(app, email):
-
-    from seed.loaders import DEMO_PASSWORD
-
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token})
-    assert response.status_code == 302, f"could not sign in as {email}"
-    return client
-
 
 def request_once(app, client, url, statements, cold):
     from portal.extensions import cache

@@ -4,7 +4,10 @@ import os
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,6 +29,38 @@ def seeded_database(url=None):
         load_seed(demo_accounts=True)
         db.session.commit()
     return app, url
+
+
+class Statements:
+    """SQL statements sent by the app's engine, and how long each took (cursor execute listeners)."""
+
+    def __init__(self, engine):
+        self.count, self.timed, self.started, self.first_request = 0, [], None, []
+        sa.event.listen(engine, "before_cursor_execute", self.seen)
+        sa.event.listen(engine, "after_cursor_execute", self.done)
+
+    def seen(self, conn, cursor, statement, *args):
+        self.count += 1
+        self.started = time.perf_counter()
+
+    def done(self, conn, cursor, statement, *args):
+        self.timed.append((time.perf_counter() - self.started, statement))
+
+    def slowest(self, n):
+        """The slowest statements of the page's first request."""
+        return sorted(self.first_request, reverse=True)[:n]
+
+
+def sign_in(app, email):
+    """A test client signed in as a seeded demo user, through the sign-in form like a person."""
+    from seed.loaders import DEMO_PASSWORD
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, f"could not sign in as {email}"
+    return client
 
 
 def report(title, rows):
