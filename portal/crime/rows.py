@@ -451,13 +451,21 @@ class BatchWriter:
         return sum(self.counts.values())
 
     def close(self, failed=False):
-        """Finish the COPY stream (the server then reports any error in the data)."""
-        if self.copy is not None:
-            error = (RuntimeError, RuntimeError("import abandoned"), None) if failed else (None, None, None)
-            try:
-                if not failed:
+        """Finish the COPY stream (the server then reports any error in the data). Whatever fails, the
+        COPY is ended and its sender thread stopped: a COPY left open holds the connection, and the
+        rollback after it would wait for ever."""
+        if self.copy is None:
+            return
+        error = (RuntimeError, RuntimeError("import abandoned"), None) if failed else (None, None, None)
+        try:
+            if not failed:
+                try:
                     self.copy.write(pgcopy.TRAILER)
-                self._copy_context.__exit__(*error)
-            finally:
-                self.cursor.close()
-                self.copy = None
+                except Exception as trouble:  # the sender already met a server error: end the COPY with it
+                    error = (type(trouble), trouble, trouble.__traceback__)
+            self._copy_context.__exit__(*error)
+            if error[1] is not None and not failed:
+                raise error[1]
+        finally:
+            self.cursor.close()
+            self.copy = None

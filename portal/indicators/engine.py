@@ -371,36 +371,58 @@ def rollup(date_from=None, date_to=None, sources=SOURCES, hold_seconds=0):
 
 
 def portal_figures_stale():
-    """True when the portal's own measures were last computed before a concern or task changed, or on
-    an earlier day (what is due moves with the date), or never. The report recomputes them then, so
-    they stay current where no beat runs (the embedded mode)."""
+    """True when the portal's own measures were last computed before a concern, task or residents'
+    answer changed, or on an earlier day (what is due moves with the date), or never."""
     run = db.session.get(RollupRun, "portal")
     if run is None or run.on_day < date.today():
         return True
+    newest = _newest_change()
+    return newest is not None and newest > run.finished_at
+
+
+def _newest_change():
+    """The latest change to what the portal's own measures count, each read from an index (0022)."""
     present = inspect(db.session.get_bind())
     tables = [(t, "updated_at") for t in ("concerns", "tasks") if t == "concerns" or present.has_table(t)]
     tables += [("feedback_answers", "answered_at")] if present.has_table("feedback_answers") else []
     changed = [_datetime(db.session.execute(text(f"SELECT MAX({column}) FROM {t}")).scalar()) for t, column in tables]
-    return any(at is not None and at > run.finished_at for at in changed)
+    return max((at for at in changed if at is not None), default=None)
+
+
+def bring_portal_figures_up_to_date():
+    """Recompute the portal's own measures now if they are stale (a CSV download, an issued pack: what
+    leaves the portal is current). Returns whether they were."""
+    if not portal_figures_stale():
+        return False
+    rollup(sources=("portal",))
+    return True
 
 
 REFRESH_KEY = "indicators:portal-refresh"
-REFRESH_SECONDS = 120  # at most one queued refresh in this time, however many readers find figures stale
+REFRESH_SECONDS = 120  # a refresh queued and lost (a worker killed) is queued again after this
 
 
 def refresh_portal_figures():
     """Brings the portal's own figures up to date for a reader. Returns None when they are current;
-    otherwise a worker is recomputing them (one refresh at a time), which at a county's scale takes
-    seconds no page should wait for, and it returns when the figures shown were computed (None if
-    never). In the embedded mode there is no worker: they are recomputed here and now."""
+    otherwise a worker is recomputing them, which at a county's scale takes seconds no page should
+    wait for, and it returns when the figures shown were computed (None if never). One refresh is
+    queued for each newest change (a later change queues its own; the job forgets its key when done).
+    In the embedded mode there is no worker, and without Redis or the broker none can be asked: the
+    figures are recomputed here and now."""
     if not portal_figures_stale():
         return None
     celery = current_app.extensions["celery"]
     if celery.conf.task_always_eager:
         rollup(sources=("portal",))
         return None
-    if cache.add(REFRESH_KEY, True, timeout=REFRESH_SECONDS):
-        celery.tasks["indicators.rollup"].delay(None, None, ["portal"])
+    key = f"{REFRESH_KEY}:{date.today()}:{_newest_change()}"
+    try:
+        if cache.add(key, True, timeout=REFRESH_SECONDS):
+            celery.tasks["indicators.refresh_portal"].delay(key)
+    except Exception:  # Redis or the broker unreachable: current figures, slowly, rather than an error
+        log.warning("Could not queue a refresh of the portal's figures; computing them now", exc_info=True)
+        rollup(sources=("portal",))
+        return None
     run = db.session.get(RollupRun, "portal")
     return Refreshing(run.finished_at if run else None)
 

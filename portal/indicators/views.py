@@ -25,11 +25,15 @@ def _locality(key):
     return loc
 
 
-def _report_args():
+def _report_args(download=False):
     frequency = request.args.get("frequency", "monthly")
     if frequency not in FREQUENCY_PERIODS:
         abort(404)
-    refreshing = engine.refresh_portal_figures()
+    if download:  # a download leaves the portal without the page's note: its figures are made current first
+        engine.bring_portal_figures_up_to_date()
+        refreshing = None
+    else:
+        refreshing = engine.refresh_portal_figures()
     periods = services.periods_available(FREQUENCY_PERIODS[frequency])
     # Opens on the latest period with police data, not on an empty current month.
     wanted = request.args.get("period") or str(services.latest_police_period(FREQUENCY_PERIODS[frequency]))
@@ -54,7 +58,7 @@ def report():
 @bp.route("/report.csv")
 @allow(SIGNED_IN)
 def report_csv():
-    frequency, periods, chosen, locality, _ = _report_args()
+    frequency, periods, chosen, locality, _ = _report_args(download=True)
     buffer = io.StringIO()
     writer = spreadsheets.Writer(buffer)
     writer.writerow(["theme", "action", "ni_code", "indicator", "unit", "locality", "period", "value", "numerator",

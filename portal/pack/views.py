@@ -47,9 +47,15 @@ def draft(month):
 def issue(month):
     chosen = _month(month)
     form = IssueForm()
-    if form_page("pack/page.html", form, **_draft_context(chosen)).validate_on_submit():
-        if engine.portal_figures_stale():  # an issued pack is a record: its figures are current, not being refreshed
-            engine.rollup(sources=("portal",))
+    if form.validate_on_submit():
+        # An issued pack is a record: what the analyst checked is what is issued, so stale figures are
+        # brought up to date and shown first (before the page's own refresh could hand them to a worker).
+        if engine.bring_portal_figures_up_to_date():
+            db.session.commit()
+            flash("The portal's own figures changed since this page was drawn and are up to date now: "
+                  "check them, then issue the pack.", "warning")
+            return redirect(url_for("pack.draft", month=f"{chosen:%Y-%m}"))
+        form_page("pack/page.html", form, **_draft_context(chosen))
         pack = services.issue_pack(by=current_user, month=chosen)
         db.session.commit()
         flash(f"The pack for {chosen:%B %Y} is issued; the distribution list will be sent a link.", "success")

@@ -190,15 +190,16 @@ def map_points(f: PublicFilters = None):
 
 def data_version():
     """Changes whenever what residents can see changes (publishing, a new We did, a PACT meeting's next date)."""
-    # The newest change to any concern, read from its index (0022) instead of counting the published ones:
-    # publishing, correcting and withdrawing a concern all change it, so a withdrawn one moves this too.
-    changed = db.session.execute(select(func.max(Concern.updated_at))).scalar()
+    # The count as well as the newest change: a concern published or withdrawn in a transaction that
+    # commits after a later-stamped one would not move the newest change (read every 5 s at most).
+    row = db.session.execute(select(func.count(Concern.id), func.max(Concern.updated_at))
+                             .where(Concern.published.is_(True))).one()
     # A police.uk month imported changes the evidence lines under published "We did"s (evidence.public_lines).
     meetings, imported = db.session.execute(select(func.max(PactMeeting.updated_at),
                                                    select(func.max(CrimeImport.id)).scalar_subquery())).one()
     # With what higher features show on these pages (residents' approved comments: signals.py).
     parts = [str(part.isoformat() if hasattr(part, "isoformat") else part or 0)
-             for part in (changed, meetings, imported)]
+             for part in (row[0], row[1], meetings, imported)]
     return "-".join(parts + [str(part) for _, part in version_parts.send()])
 
 
