@@ -373,10 +373,13 @@ def rollup(date_from=None, date_to=None, sources=SOURCES, hold_seconds=0):
 def portal_figures_stale():
     """True when the portal's own measures were last computed before a concern, task or residents'
     answer changed, or on an earlier day (what is due moves with the date), or never."""
+    return _stale_since(_newest_change())
+
+
+def _stale_since(newest):
     run = db.session.get(RollupRun, "portal")
     if run is None or run.on_day < date.today():
         return True
-    newest = _newest_change()
     return newest is not None and newest > run.finished_at
 
 
@@ -409,13 +412,14 @@ def refresh_portal_figures():
     queued for each newest change (a later change queues its own; the job forgets its key when done).
     In the embedded mode there is no worker, and without Redis or the broker none can be asked: the
     figures are recomputed here and now."""
-    if not portal_figures_stale():
+    newest = _newest_change()  # once: it decides whether the figures are stale and names the refresh
+    if not _stale_since(newest):
         return None
     celery = current_app.extensions["celery"]
     if celery.conf.task_always_eager:
         rollup(sources=("portal",))
         return None
-    key = f"{REFRESH_KEY}:{date.today()}:{_newest_change()}"
+    key = f"{REFRESH_KEY}:{date.today()}:{newest}"
     try:
         if cache.add(key, True, timeout=REFRESH_SECONDS):
             celery.tasks["indicators.refresh_portal"].delay(key)
