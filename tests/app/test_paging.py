@@ -162,3 +162,15 @@ def test_the_public_lists_last_page_link_shows_its_oldest_published_concerns(app
     shown = public_ids(browser.get(last_page_link(browser.get("/you-said-we-did").get_data(as_text=True)))
                        .get_data(as_text=True))
     assert shown == public[(-(-len(public) // 20) - 1) * 20:]
+
+
+def test_a_made_up_last_page_size_reads_as_the_numbered_page(app, as_role):
+    add_concerns()
+    admin = as_role("admin")
+    plain = register_ids(admin.get("/concerns/?page=3").get_data(as_text=True))
+    for junk in ("x", "0", "-3", "26", "99999999999999999999", "3" * 200):
+        response = admin.get(f"/concerns/?page=3&tail={junk}")
+        assert response.status_code == 200
+        assert register_ids(response.get_data(as_text=True)) == plain
+    assert register_ids(admin.get("/concerns/?tail=5").get_data(as_text=True)) == register_ids(
+        admin.get("/concerns/").get_data(as_text=True))  # page 1 is always read from the top
